@@ -1,0 +1,19 @@
+//! Speech recognition on the box with whisper.cpp (through whisper-rs).
+//!
+//! Audio goes in, timed text comes out, and nothing leaves the process. This crate knows
+//! nothing of the network, never logs recognised text, and never fetches a model at run time.
+#![forbid(unsafe_code)]
+
+/// The version of whisper.cpp this binary links, e.g. `1.8.3`.
+pub fn whisper_cpp_version() -> &'static str {
+    whisper_rs::get_whisper_version()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reports_linked_whisper_cpp() {
+        let version = super::whisper_cpp_version();
+        assert!(version.split('.').count() == 3, "{version}");
+    }
+}

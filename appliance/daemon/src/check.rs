@@ -1,0 +1,89 @@
+//! `diala-edge check-config`: validates a configuration and shows what the daemon would run with.
+//!
+//! Numbers (DIDs) are counted, never printed: output like this ends up pasted into tickets.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{self, Config};
+
+/// What `check-config --json` prints.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    config: &'a Path,
+    valid: bool,
+    tenants: Vec<TenantSummary<'a>>,
+    trunks: Vec<TrunkSummary<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct TenantSummary<'a> {
+    id: &'a str,
+    name: &'a str,
+    retention_days: u16,
+}
+
+#[derive(Debug, Serialize)]
+struct TrunkSummary<'a> {
+    name: &'a str,
+    tenant: &'a str,
+    sources: Vec<String>,
+    numbers: usize,
+}
+
+/// Validates the configuration at `path` and writes a summary to `out`.
+pub fn run(path: &Path, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let config = config::load(path)?;
+    let summary = summarise(path, &config);
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
+        writeln!(out)?;
+    } else {
+        write_text(&summary, out)?;
+    }
+    Ok(())
+}
+
+fn summarise<'a>(path: &'a Path, config: &'a Config) -> Summary<'a> {
+    let tenants = config.tenants.iter().map(|t| TenantSummary {
+        id: t.id.get_ref().as_str(),
+        name: &t.name,
+        retention_days: t.retention_days.0,
+    });
+    let trunks = config.trunks.iter().map(|t| TrunkSummary {
+        name: &t.name,
+        tenant: t.tenant.get_ref().as_str(),
+        sources: t.sources.iter().map(ToString::to_string).collect(),
+        numbers: t.numbers.len(),
+    });
+    Summary {
+        config: path,
+        valid: true,
+        tenants: tenants.collect(),
+        trunks: trunks.collect(),
+    }
+}
+
+fn write_text(summary: &Summary<'_>, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "{}: valid", summary.config.display())?;
+    writeln!(out, "tenants: {}", summary.tenants.len())?;
+    for t in &summary.tenants {
+        writeln!(
+            out,
+            "  {:<24} {:<32} retention {} d",
+            t.id, t.name, t.retention_days
+        )?;
+    }
+    writeln!(out, "trunks: {}", summary.trunks.len())?;
+    for t in &summary.trunks {
+        let sources = t.sources.join(",");
+        writeln!(
+            out,
+            "  {:<24} tenant {:<24} from {sources}  {} numbers",
+            t.name, t.tenant, t.numbers
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! The command line: `serve` runs the daemon; every other subcommand is a sysadmin's tool.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, LogFormat};
+
+/// diala-edge: on-prem call transcription that lets only redacted text leave the box.
+#[derive(Debug, Parser)]
+#[command(name = "diala-edge", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, value_name = "PATH", default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+
+    /// Where log lines go; overrides `log.format` in the configuration.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (systemd starts it this way).
+    Serve,
+    /// Validate the configuration, show what it configures, and exit non-zero with the reason
+    /// if it is wrong.
+    CheckConfig {
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the version, git revision, target, and the linked SQLCipher and whisper.cpp.
+    Version {
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}

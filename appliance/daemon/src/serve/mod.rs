@@ -1,0 +1,89 @@
+//! `diala-edge serve`: the daemon from start to stop.
+//!
+//! Start-up is strictly ordered so that a misconfigured box fails before it binds anything and a
+//! working one is never half-started: refuse secrets in the environment, validate the config,
+//! set up scrubbed logging, read the secrets, bind the listeners, drop root, open the state, and
+//! only then tell systemd `READY=1`.
+
+mod daemon;
+mod reload;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use diala_vault::Keyring;
+
+use crate::config::{self, Config, LogFormat};
+use crate::metrics::Metrics;
+use crate::{logging, notify, privileges, secrets};
+
+pub use daemon::Daemon;
+
+/// Runs the daemon until SIGTERM or SIGINT; returns once everything is flushed.
+pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<()> {
+    secrets::check_environment(std::env::vars_os())?;
+    let config = config::load(config_path)?;
+    let log = logging::init(log_format.unwrap_or(config.log.format), &config.log.level.0)?;
+    make_undumpable()?;
+    tracing::info!(config = %config_path.display(), "starting");
+
+    notify::status("reading secrets");
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let configured = config
+        .paths
+        .secrets_dir
+        .as_deref()
+        .map(|d| config::resolve(config_path, d));
+    let secrets = secrets::load(&secrets::directory(credentials, configured.as_deref())?)?;
+
+    notify::status("binding listeners");
+    let metrics_listener = TcpListener::bind(config.metrics.listen.0).with_context(|| {
+        format!(
+            "cannot listen on metrics.listen {}",
+            config.metrics.listen.0
+        )
+    })?;
+
+    let state_dir = config::resolve(config_path, &config.paths.state_dir);
+    drop_root(&config, &state_dir)?;
+
+    notify::status("opening state");
+    let keyring = Keyring::open(&state_dir, &secrets.master_key)?;
+    tracing::info!(appliance = keyring.appliance_id(), "state open");
+
+    let metrics = Metrics::new()?;
+    let daemon = Daemon::new(config_path.to_owned(), config, log, metrics, keyring);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("diala-edge")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(daemon.run(metrics_listener))
+}
+
+/// A core dump or a ptrace attach by another process of the same user would expose the master
+/// key; a non-dumpable process allows neither.
+fn make_undumpable() -> anyhow::Result<()> {
+    nix::sys::prctl::set_dumpable(false).context("cannot make the process non-dumpable")
+}
+
+/// Started as root outside systemd, becomes `daemon.user` once the listeners are bound, giving
+/// it the state directory first.
+fn drop_root(config: &Config, state_dir: &Path) -> anyhow::Result<()> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return Ok(());
+    }
+    let Some(user) = config.daemon.user.as_deref() else {
+        tracing::warn!("running as root; set daemon.user so the daemon drops root after binding");
+        return Ok(());
+    };
+
+    let who = privileges::lookup(user, config.daemon.group.as_deref())?;
+    std::fs::create_dir_all(state_dir)
+        .with_context(|| format!("cannot create the state directory {}", state_dir.display()))?;
+    privileges::give(state_dir, &who)?;
+    privileges::become_user(&who)?;
+    tracing::info!(user, uid = who.uid.as_raw(), "dropped root");
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `diala-edge` binary; the tests live in `tests/`.
