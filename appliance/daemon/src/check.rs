@@ -81,7 +81,7 @@ fn write_text(summary: &Summary<'_>, out: &mut impl Write) -> std::io::Result<()
         let sources = t.sources.join(",");
         writeln!(
             out,
-            "  {:<24} tenant {:<24} from {sources}  {} numbers",
+            "  {:<24} tenant {:<24} sources {sources}  numbers {}",
             t.name, t.tenant, t.numbers
         )?;
     }
