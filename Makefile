@@ -6,9 +6,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the build and the tests need: a C toolchain and cmake for whisper.cpp,
 # libclang for its bindings, OpenSSL's libcrypto for SQLCipher, libsystemd for sd_notify, curl
-# for the demo.
+# for the demo, systemd's own tools to check the shipped unit.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
-	ca-certificates curl
+	ca-certificates curl systemd
 
 # cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
 CARGO_DENY_VERSION := 0.20.2
