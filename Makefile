@@ -10,14 +10,33 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
 	ca-certificates curl systemd
 
+# What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
+# dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.
+DEB_PACKAGES += gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross \
+	libsystemd-dev:arm64 binutils-aarch64-linux-gnu qemu-user-static dpkg-dev lintian debootstrap
+
+ARM64 := aarch64-unknown-linux-gnu
+# The cross build: Debian's cross compilers, pkg-config pointed at the arm64 multiarch
+# libraries, bindgen at the arm64 headers. SQLCipher builds its own OpenSSL here: the system
+# one's headers are the build machine's.
+ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+	CXX_aarch64_unknown_linux_gnu=aarch64-linux-gnu-g++ \
+	AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
+	PKG_CONFIG_ALLOW_CROSS=1 \
+	PKG_CONFIG_PATH_aarch64_unknown_linux_gnu=/usr/lib/aarch64-linux-gnu/pkgconfig \
+	BINDGEN_EXTRA_CLANG_ARGS_aarch64_unknown_linux_gnu=--sysroot=/usr/aarch64-linux-gnu
+DEB_DIR := target/deb
+
 # cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
 CARGO_DENY_VERSION := 0.20.2
 
-.PHONY: all deps build release demo test lint fmt bench clean
+.PHONY: all deps build release deb demo test lint fmt bench clean
 
 all: build
 
 deps:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || $(SUDO) dpkg --add-architecture arm64
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
@@ -26,6 +45,7 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@rustup target list --installed | grep -qx $(ARM64) || rustup target add $(ARM64)
 	@if ! cargo-deny --version 2>/dev/null | grep -q '$(CARGO_DENY_VERSION)'; then \
 		$(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION); \
 	fi
@@ -34,7 +54,13 @@ build: deps
 	$(CARGO) build --workspace --locked
 
 release: deps
-	$(CARGO) build --workspace --locked --release
+	$(CARGO) build --locked --release -p diala-edge
+
+deb: release
+	$(ARM64_ENV) $(CARGO) build --release --locked -p diala-edge --target $(ARM64) \
+		--features diala-vault/vendored-openssl
+	packaging/build-deb.sh amd64 target/release/diala-edge $(DEB_DIR)
+	packaging/build-deb.sh arm64 target/$(ARM64)/release/diala-edge $(DEB_DIR)
 
 demo: build
 	scripts/demo.sh target/debug/diala-edge
@@ -47,10 +73,11 @@ lint: deps
 fmt:
 	$(CARGO) fmt --all
 
-# The end-to-end tests start the daemon binary, so it is built first.
-test: lint
+# The end-to-end tests start the daemon binary, and the package tests install the .debs, so
+# both are built first.
+test: lint deb
 	$(CARGO) build --workspace --locked --bins
-	$(CARGO) test --workspace --locked
+	DIALA_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(CARGO) test --workspace --locked
 
 bench: deps
 	$(CARGO) bench --workspace --locked

@@ -35,10 +35,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage the appliance's master key.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
     /// Print the version, git revision, target, and the linked SQLCipher and whisper.cpp.
     Version {
         /// One JSON object instead of lines.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `diala-edge master-key ...`
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Create a new random master key where the service unit loads it from, encrypted with
+    /// `systemd-creds` (TPM and/or host key). Never overwrites an existing key.
+    Create {
+        /// Store it as a plain 0600 file for the plain-credential drop-in instead.
+        #[arg(long)]
+        plain: bool,
+        /// Write it here instead of the default path.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
     },
 }

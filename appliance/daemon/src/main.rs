@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod config;
 mod logging;
+mod master_key;
 mod metrics;
 mod notify;
 mod privileges;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, MasterKeyCommand};
 
 /// Exit status for a configuration the daemon will not run with (sysexits' EX_CONFIG), so the
 /// unit can stop restarting on it.
@@ -33,6 +34,9 @@ fn main() -> ExitCode {
         Command::CheckConfig { json } => {
             check::run(&cli.config, json, &mut std::io::stdout().lock())
         }
+        Command::MasterKey(MasterKeyCommand::Create { plain, output }) => {
+            create_master_key(plain, output.as_deref())
+        }
         Command::Version { json } => version(json),
     };
     match result {
@@ -42,6 +46,12 @@ fn main() -> ExitCode {
             exit_code(&error)
         }
     }
+}
+
+fn create_master_key(plain: bool, output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let path = master_key::create(plain, output)?;
+    writeln!(std::io::stdout(), "master key created: {}", path.display())?;
+    Ok(())
 }
 
 fn version(json: bool) -> anyhow::Result<()> {
