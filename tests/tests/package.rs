@@ -163,7 +163,7 @@ fn start_daemon_inside(root: &Path, uid: u32) {
     std::fs::set_permissions(&notify_path, PermissionsExt::from_mode(0o777)).unwrap();
     notify.set_read_timeout(Some(PATIENCE)).unwrap();
 
-    let mut daemon = Command::new("chroot")
+    let daemon = Command::new("chroot")
         .arg(root)
         .args([
             "setpriv",
