@@ -225,6 +225,19 @@ impl Daemon {
         addr.parse().expect("metrics address")
     }
 
+    /// SIGTERM, then asserts the daemon exits 0 within its grace (5 s) and some room for a loaded
+    /// machine.
+    pub fn stop(&mut self) {
+        self.signal(Signal::SIGTERM);
+        let exit = self.wait_exit(Duration::from_secs(15));
+        assert_eq!(
+            exit.code(),
+            Some(0),
+            "the daemon did not stop cleanly; its log:\n{}",
+            self.log()
+        );
+    }
+
     /// Sends `signal` to the daemon.
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.pid()).expect("pid"));

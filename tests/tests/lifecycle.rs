@@ -94,15 +94,13 @@ fn keeps_its_identity_across_restarts() {
     let first_id = {
         let mut daemon = appliance.spawn();
         daemon.ready();
-        daemon.signal(Signal::SIGTERM);
-        assert_eq!(daemon.wait_exit(STOP_BOUND).code(), Some(0));
+        daemon.stop();
         appliance_id(&daemon.log())
     };
     let mut daemon = appliance.spawn();
     daemon.ready();
     assert_eq!(appliance_id(&daemon.log()), first_id);
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(daemon.wait_exit(STOP_BOUND).code(), Some(0));
+    daemon.stop();
 }
 
 fn appliance_id(log: &str) -> String {
@@ -142,11 +140,5 @@ fn drops_root_to_the_configured_user_after_binding() {
     let keyring = std::fs::metadata(appliance.state.join("keyring.db")).unwrap();
     assert_eq!(keyring.uid(), nobody.uid.as_raw());
 
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(
-        daemon.wait_exit(STOP_BOUND).code(),
-        Some(0),
-        "{}",
-        daemon.log()
-    );
+    daemon.stop();
 }

@@ -8,8 +8,7 @@
 
 use std::path::Path;
 
-use diala_edge_tests::{Appliance, PATIENCE};
-use nix::sys::signal::Signal;
+use diala_edge_tests::Appliance;
 
 const PHONE: &str = "+1 415 555 0134";
 const EMAIL: &str = "jane.doe@example.com";
@@ -18,13 +17,7 @@ fn run_and_collect(format: &str) -> String {
     let appliance = Appliance::under(&Path::new(EMAIL).join(PHONE));
     let mut daemon = appliance.spawn_with(&["--log-format", format], |_| {});
     daemon.ready();
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(
-        daemon.wait_exit(PATIENCE).code(),
-        Some(0),
-        "{}",
-        daemon.log()
-    );
+    daemon.stop();
     daemon.log()
 }
 

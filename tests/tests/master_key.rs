@@ -8,8 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use diala_edge_tests::{Appliance, PATIENCE};
-use nix::sys::signal::Signal;
+use diala_edge_tests::Appliance;
 
 fn create(args: &[&str], output: &Path) -> std::process::Output {
     Command::new(diala_edge_tests::binary())
@@ -32,13 +31,7 @@ fn assert_daemon_starts_with(appliance: &Appliance, credentials: &Path) {
         command.env("CREDENTIALS_DIRECTORY", credentials);
     });
     daemon.ready();
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(
-        daemon.wait_exit(PATIENCE).code(),
-        Some(0),
-        "{}",
-        daemon.log()
-    );
+    daemon.stop();
 }
 
 #[test]

@@ -8,7 +8,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 
 use diala_edge_tests::{Appliance, MASTER_KEY_HEX, PATIENCE};
-use nix::sys::signal::Signal;
 use nix::unistd::{Uid, User, chown};
 
 const EXIT_CONFIG: i32 = 78;
@@ -81,13 +80,7 @@ fn the_systemd_credentials_directory_wins() {
         command.env("CREDENTIALS_DIRECTORY", &credentials);
     });
     daemon.ready();
-    daemon.signal(Signal::SIGTERM);
-    assert_eq!(
-        daemon.wait_exit(PATIENCE).code(),
-        Some(0),
-        "{}",
-        daemon.log()
-    );
+    daemon.stop();
 }
 
 #[test]
