@@ -20,6 +20,7 @@ doc=$root/usr/share/doc/diala-edge
 install -D -m 0755 "$binary" "$root/usr/bin/diala-edge"
 install -D -m 0644 "$top/systemd/diala-edge.service" "$root/lib/systemd/system/diala-edge.service"
 install -D -m 0644 "$top/firmware-config/appliance.toml" "$root/etc/diala-edge/appliance.toml"
+install -D -m 0644 "$top/firmware-config/nftables/diala-edge.nft" "$root/etc/diala-edge/diala-edge.nft"
 install -D -m 0644 "$top/firmware-config/sysusers.d/diala-edge.conf" \
     "$root/usr/lib/sysusers.d/diala-edge.conf"
 install -D -m 0644 "$top/firmware-config/tmpfiles.d/diala-edge.conf" \
@@ -53,7 +54,7 @@ mkdir -p "$root/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$size/" \
     -e "s/@DEPENDS@/$depends/" "$top/packaging/deb/control.in" > "$root/DEBIAN/control"
-echo /etc/diala-edge/appliance.toml > "$root/DEBIAN/conffiles"
+printf '%s\n' /etc/diala-edge/appliance.toml /etc/diala-edge/diala-edge.nft > "$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
     install -m 0755 "$top/packaging/deb/$script" "$root/DEBIAN/$script"
 done
