@@ -4,7 +4,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::EntityKind;
+use crate::{EntityKind, numbers, words};
 
 /// The key under which tokens are computed. The same value under the same key always gives the
 /// same token; under another key it gives an unrelated one.
@@ -46,11 +46,50 @@ impl std::fmt::Debug for TokenKey {
     }
 }
 
+/// The value in one canonical form, so every way of writing or saying it gives one token.
 fn normalise(kind: EntityKind, value: &str) -> String {
     match kind {
-        EntityKind::Phone => value.chars().filter(char::is_ascii_digit).collect(),
-        EntityKind::Email => value.to_ascii_lowercase(),
+        EntityKind::Email => spoken_email(value),
+        EntityKind::Iban => value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        EntityKind::IpAddress => value.to_ascii_lowercase(),
+        EntityKind::Phone => {
+            let digits = digits_of(value);
+            // +1 415 555 0134 and (415) 555-0134 are one number.
+            match digits.strip_prefix('1') {
+                Some(national) if digits.len() == 11 => national.to_owned(),
+                _ => digits,
+            }
+        }
+        _ => digits_of(value),
     }
+}
+
+/// Every digit the value reads as, written or spoken.
+fn digits_of(value: &str) -> String {
+    let mut tokens = Vec::new();
+    words::tokenize(value, &mut tokens);
+    let read = numbers::read(value, &tokens, &[]);
+    String::from_utf8_lossy(&read.digits).into_owned()
+}
+
+/// `J o h n dot Smith at gmail dot com` as `john.smith@gmail.com`.
+fn spoken_email(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for word in value.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        out.push_str(match lower.as_str() {
+            "dot" | "period" => ".",
+            "at" => "@",
+            "underscore" => "_",
+            "dash" | "hyphen" => "-",
+            other => other,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -66,6 +105,22 @@ mod tests {
         assert!(
             a.starts_with("[PHONE:") && a.len() == "[PHONE:7f3a]".len(),
             "{a}"
+        );
+    }
+
+    #[test]
+    fn spoken_and_written_forms_share_a_token() {
+        let key = TokenKey::from_bytes([7; 32]);
+        let written = key.token(EntityKind::Phone, "(415) 555-0134");
+        let spoken = key.token(
+            EntityKind::Phone,
+            "four one five five five five oh one three four",
+        );
+        assert_eq!(written, spoken);
+        let email = key.token(EntityKind::Email, "John.Smith@gmail.com");
+        assert_eq!(
+            email,
+            key.token(EntityKind::Email, "j o h n dot smith at gmail dot com")
         );
     }
 

@@ -1,0 +1,190 @@
+//! Entities with a shape of their own, found by regular expressions before numbers are read:
+//! written and spelled-out email addresses, IBANs, IP addresses, slash-written expiry dates,
+//! and tokens this crate wrote earlier (so redacting twice changes nothing).
+//!
+//! Everything found here is claimed: the number reader skips its words.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::checks;
+use crate::context::{self, Cue, Found};
+use crate::kind::{EntityKind, Span};
+
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| unreachable!("static pattern {pattern}: {e}"))
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?i)\b[a-z0-9][a-z0-9._%+-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}\b",
+    )
+});
+
+// An address as a recogniser writes it: "j o h n dot smith at gmail dot com". The local part is
+// one word or spelled letters, joined by "dot", "underscore" or "dash"; the domain ends in a
+// known top-level domain, which keeps ordinary "at" out.
+static SPOKEN_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    let atom = r"(?:[a-z0-9](?:\s+[a-z0-9]\b)+|[a-z0-9]+)";
+    let join = r"(?:\s+(?:dot|period|underscore|dash|hyphen)\s+|[._-])";
+    let dot = r"(?:\s+(?:dot|period)\s+|\.)";
+    let tld = r"(?:com|org|net|edu|gov|io|co|uk|us|ca|de|fr|info|biz|me)";
+    compile(&format!(
+        r"(?i)\b{atom}(?:{join}{atom})*\s+(?:at|@)\s+[a-z0-9]+(?:-[a-z0-9]+)*(?:{dot}[a-z0-9]+)*{dot}{tld}\b"
+    ))
+});
+
+static IPV4: LazyLock<Regex> = LazyLock::new(|| compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"));
+
+static IPV6: LazyLock<Regex> = LazyLock::new(|| compile(r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f]"));
+
+static IBAN: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"));
+
+static SLASH_EXPIRY: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"\b(?:0?[1-9]|1[0-2]) ?/ ?(?:20)?\d{2}\b"));
+
+static OWN_TOKEN: LazyLock<Regex> = LazyLock::new(|| compile(r"\[[A-Z]+:[0-9a-f]{4}\]"));
+
+/// Finds every shaped entity in `text`, appending spans to `spans` and every claimed byte range
+/// (spans and earlier tokens) to `claimed`, both in no particular order.
+pub fn find(text: &str, cues: &[Found], spans: &mut Vec<Span>, claimed: &mut Vec<Range<usize>>) {
+    let mut take = |range: Range<usize>, kind: Option<EntityKind>, claimed: &mut Vec<_>| {
+        if claimed
+            .iter()
+            .any(|c: &Range<usize>| c.start < range.end && range.start < c.end)
+        {
+            return;
+        }
+        if let Some(kind) = kind {
+            spans.push(Span {
+                start: range.start,
+                end: range.end,
+                kind,
+            });
+        }
+        claimed.push(range);
+    };
+
+    let has = |b: u8| text.as_bytes().contains(&b);
+    if has(b'[') {
+        OWN_TOKEN
+            .find_iter(text)
+            .for_each(|m| take(m.range(), None, claimed));
+    }
+    if has(b'@') {
+        EMAIL
+            .find_iter(text)
+            .for_each(|m| take(m.range(), Some(EntityKind::Email), claimed));
+    }
+    let mut at = 0;
+    while let Some(m) = SPOKEN_EMAIL.find_at(text, at) {
+        // "it's j o h n": the `s` after an apostrophe belongs to the word before it.
+        if m.start() > 0 && text.as_bytes().get(m.start() - 1) == Some(&b'\'') {
+            at = m.start() + 1;
+            continue;
+        }
+        take(m.range(), Some(EntityKind::Email), claimed);
+        at = m.end();
+    }
+    for m in IBAN.find_iter(text) {
+        let chars: Vec<u8> = m.as_str().bytes().filter(|b| *b != b' ').collect();
+        if checks::iban(&chars) {
+            take(m.range(), Some(EntityKind::Iban), claimed);
+        }
+    }
+    if has(b'.') {
+        for m in IPV4.find_iter(text) {
+            if m.as_str().parse::<Ipv4Addr>().is_ok() {
+                take(m.range(), Some(EntityKind::IpAddress), claimed);
+            }
+        }
+    }
+    if has(b':') {
+        for m in IPV6.find_iter(text) {
+            if ipv6_at(text, m.range()) {
+                take(m.range(), Some(EntityKind::IpAddress), claimed);
+            }
+        }
+    }
+    if has(b'/') {
+        for m in SLASH_EXPIRY.find_iter(text) {
+            if context::before(cues, m.start(), 0) == Some(Cue::Expiry) {
+                take(m.range(), Some(EntityKind::CardExpiry), claimed);
+            }
+        }
+    }
+}
+
+fn ipv6_at(text: &str, range: Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let glued = |i: Option<usize>| {
+        i.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_alphanumeric)
+    };
+    let candidate = text.get(range.clone()).unwrap_or_default();
+    candidate.matches(':').count() >= 2
+        && !glued(range.start.checked_sub(1))
+        && !glued(Some(range.end))
+        && candidate.parse::<Ipv6Addr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, EntityKind)> {
+        let mut cues = Vec::new();
+        context::find(text, &mut cues);
+        let (mut spans, mut claimed) = (Vec::new(), Vec::new());
+        find(text, &cues, &mut spans, &mut claimed);
+        spans.sort_by_key(|s| s.start);
+        spans
+            .iter()
+            .map(|s| (&text[s.start..s.end], s.kind))
+            .collect()
+    }
+
+    #[test]
+    fn spoken_and_written_emails() {
+        assert_eq!(
+            found("it's j o h n dot smith at gmail dot com thanks"),
+            [("j o h n dot smith at gmail dot com", EntityKind::Email)]
+        );
+        assert_eq!(
+            found("mail jane.doe@example.co.uk"),
+            [("jane.doe@example.co.uk", EntityKind::Email)]
+        );
+        assert!(found("see you at home at five").is_empty());
+    }
+
+    #[test]
+    fn ibans_need_mod_97() {
+        assert_eq!(
+            found("iban GB82 WEST 1234 5698 7654 32 ok"),
+            [("GB82 WEST 1234 5698 7654 32", EntityKind::Iban)]
+        );
+        assert!(found("iban GB82 WEST 1234 5698 7654 33").is_empty());
+    }
+
+    #[test]
+    fn ip_addresses_but_not_times_or_versions() {
+        assert_eq!(
+            found("from 192.168.10.20 and 2001:db8::1"),
+            [
+                ("192.168.10.20", EntityKind::IpAddress),
+                ("2001:db8::1", EntityKind::IpAddress)
+            ]
+        );
+        assert!(found("at 10:30:00 version 1.2.3, 999.1.1.1").is_empty());
+    }
+
+    #[test]
+    fn slash_expiry_needs_its_cue() {
+        assert_eq!(found("expires 08/27"), [("08/27", EntityKind::CardExpiry)]);
+        assert!(found("we met on 08/27").is_empty());
+    }
+}
