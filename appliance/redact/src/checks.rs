@@ -64,7 +64,7 @@ const BRANDS: [BrandRange; 16] = [
     range(4, 3528, 3589, 16, 19), // JCB
     range(2, 62, 62, 16, 19),     // UnionPay, Discover co-branded
     range(2, 50, 50, 13, 19),     // Maestro, Verve
-    range(2, 56, 69, 13, 19), // Maestro (56-69), RuPay
+    range(2, 56, 69, 13, 19),     // Maestro (56-69), RuPay
     range(4, 2200, 2204, 16, 19), // Mir
 ];
 

@@ -25,11 +25,11 @@ pub struct Candidate<'a> {
 /// What the candidate is, if it is personal data at all.
 pub fn classify(c: &Candidate<'_>) -> Option<EntityKind> {
     let n = c.digits.len();
-    if let Some(kind) = by_cue(c, n) {
-        return Some(kind);
-    }
     if c.ext {
         return phone(c, n).then_some(EntityKind::Phone);
+    }
+    if let Some(kind) = by_cue(c, n) {
+        return Some(kind);
     }
     if checks::card(c.digits) {
         return Some(EntityKind::Card);

@@ -104,6 +104,13 @@ const CUES: &[(&str, Cue)] = &[
     ("order number", Cue::Other),
     ("invoice", Cue::Other),
     ("ticket", Cue::Other),
+    ("ticket number", Cue::Other),
+    ("invoice number", Cue::Other),
+    ("reference number", Cue::Other),
+    ("member number", Cue::Other),
+    ("room number", Cue::Other),
+    ("flight number", Cue::Other),
+    ("model number", Cue::Other),
     ("confirmation", Cue::Other),
     ("confirmation number", Cue::Other),
     ("tracking", Cue::Other),
@@ -144,7 +151,11 @@ pub fn find(text: &str, out: &mut Vec<Found>) {
             .is_some_and(u8::is_ascii_alphanumeric)
     };
     for m in AUTOMATON.find_iter(text) {
-        if is_word(m.start().checked_sub(1)) || is_word(Some(m.end())) {
+        // `[PHONE:7f3a]` names a kind but is no cue: it is a token this crate wrote.
+        let in_token = m.start() > 0
+            && bytes.get(m.start() - 1) == Some(&b'[')
+            && bytes.get(m.end()) == Some(&b':');
+        if in_token || is_word(m.start().checked_sub(1)) || is_word(Some(m.end())) {
             continue;
         }
         if let Some((_, cue)) = CUES.get(m.pattern().as_usize()) {

@@ -7,8 +7,8 @@
 use std::ops::Range;
 
 use crate::classify::{Candidate, classify};
-use crate::context::{self, Found};
-use crate::kind::Span;
+use crate::context::{self, Cue, Found};
+use crate::kind::{EntityKind, Span};
 use crate::numbers::{self, Numbers, Run};
 use crate::words;
 use crate::written;
@@ -25,24 +25,50 @@ pub fn detect(text: &str) -> Vec<Span> {
 
     let mut cues = Vec::new();
     context::find(text, &mut cues);
-    let mut claimed = Vec::new();
-    written::find(text, &cues, &mut spans, &mut claimed);
+    let shaped = written::find(text);
+    spans.extend_from_slice(&shaped.spans);
+    let mut claimed = shaped.claimed;
     claimed.sort_by_key(|c| c.start);
 
     let mut tokens = Vec::new();
     words::tokenize(text, &mut tokens);
     let numbers = numbers::read(text, &tokens, &claimed);
-    let mut previous_end = 0;
+    // A claimed entity or a number between a cue and a number stands between them.
+    let bound = |at: usize| {
+        let claimed_end = claimed.iter().map(|c| c.end).filter(|e| *e <= at).max();
+        let run_end = numbers
+            .runs
+            .iter()
+            .filter_map(|r| run_end(&numbers, r))
+            .filter(|e| *e <= at)
+            .max();
+        claimed_end.max(run_end).unwrap_or(0)
+    };
     for run in &numbers.runs {
-        previous_end = cut(text, &numbers, run, &cues, previous_end, &mut spans);
+        cut(text, &numbers, run, &cues, bound(run.start), &mut spans);
+    }
+    for date in &shaped.slash_dates {
+        if context::before(&cues, date.start, bound(date.start)) == Some(Cue::Expiry) {
+            spans.push(Span {
+                start: date.start,
+                end: date.end,
+                kind: EntityKind::CardExpiry,
+            });
+        }
     }
 
     spans.sort_by_key(|s| s.start);
     spans
 }
 
-/// Classifies `run` whole, or else cuts it into the longest pieces that are entities. Returns
-/// where the run ends, the bound for the next run's cue.
+fn run_end(numbers: &Numbers, run: &Run) -> Option<usize> {
+    numbers
+        .pieces
+        .get(run.pieces.end.checked_sub(1)?)
+        .map(|p| p.end)
+}
+
+/// Classifies `run` whole, or else cuts it into the longest pieces that are entities.
 fn cut(
     text: &str,
     numbers: &Numbers,
@@ -50,7 +76,7 @@ fn cut(
     cues: &[Found],
     previous_end: usize,
     spans: &mut Vec<Span>,
-) -> usize {
+) {
     let Range { start: first, end } = run.pieces.clone();
     let mut a = first;
     while a < end {
@@ -66,10 +92,6 @@ fn cut(
             None => a += 1,
         }
     }
-    numbers
-        .pieces
-        .get(end.wrapping_sub(1))
-        .map_or(previous_end, |p| p.end)
 }
 
 /// The entity formed by pieces `part` of `run`, if they form one.
@@ -111,7 +133,6 @@ fn candidate_span(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::EntityKind;
 
     fn found(text: &str) -> Vec<(&str, EntityKind)> {
         detect(text)

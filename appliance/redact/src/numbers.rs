@@ -140,7 +140,11 @@ impl Reader<'_> {
                         .map_or(0, |w| w.iter().take_while(|b| !b.is_ascii_digit()).count());
                 self.push_piece(token, |r| r.push_written(first, token.end));
             }
-            Word::Oh if self.joins(token) || next_numeric => self.numeric(token),
+            Word::Oh
+                if self.joins(token) || next_numeric || matches!(next, Some(Word::Repeat(_))) =>
+            {
+                self.numeric(token);
+            }
             w if w.is_numeric() && w != Word::Oh => self.numeric(token),
             _ => self.close(),
         }

@@ -11,7 +11,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::checks;
-use crate::context::{self, Cue, Found};
 use crate::kind::{EntityKind, Span};
 
 fn compile(pattern: &str) -> Regex {
@@ -49,9 +48,22 @@ static SLASH_EXPIRY: LazyLock<Regex> =
 
 static OWN_TOKEN: LazyLock<Regex> = LazyLock::new(|| compile(r"\[[A-Z]+:[0-9a-f]{4}\]"));
 
-/// Finds every shaped entity in `text`, appending spans to `spans` and every claimed byte range
-/// (spans and earlier tokens) to `claimed`, both in no particular order.
-pub fn find(text: &str, cues: &[Found], spans: &mut Vec<Span>, claimed: &mut Vec<Range<usize>>) {
+/// What the shaped finders found in one text.
+#[derive(Debug, Default)]
+pub struct Shaped {
+    /// Entities found, in no particular order.
+    pub spans: Vec<Span>,
+    /// Every byte range the number reader must skip: the spans, earlier tokens and dates
+    /// written with a slash.
+    pub claimed: Vec<Range<usize>>,
+    /// Dates written with a slash (`12/27`), which are card expiries when a cue says so.
+    pub slash_dates: Vec<Range<usize>>,
+}
+
+/// Finds every shaped entity in `text`.
+pub fn find(text: &str) -> Shaped {
+    let mut shaped = Shaped::default();
+    let (spans, claimed) = (&mut shaped.spans, &mut shaped.claimed);
     let mut take = |range: Range<usize>, kind: Option<EntityKind>, claimed: &mut Vec<_>| {
         if claimed
             .iter()
@@ -112,11 +124,14 @@ pub fn find(text: &str, cues: &[Found], spans: &mut Vec<Span>, claimed: &mut Vec
     }
     if has(b'/') {
         for m in SLASH_EXPIRY.find_iter(text) {
-            if context::before(cues, m.start(), 0) == Some(Cue::Expiry) {
-                take(m.range(), Some(EntityKind::CardExpiry), claimed);
+            let before = claimed.len();
+            take(m.range(), None, claimed);
+            if claimed.len() > before {
+                shaped.slash_dates.push(m.range());
             }
         }
     }
+    shaped
 }
 
 fn ipv6_at(text: &str, range: Range<usize>) -> bool {
@@ -137,10 +152,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<(&str, EntityKind)> {
-        let mut cues = Vec::new();
-        context::find(text, &mut cues);
-        let (mut spans, mut claimed) = (Vec::new(), Vec::new());
-        find(text, &cues, &mut spans, &mut claimed);
+        let mut spans = find(text).spans;
         spans.sort_by_key(|s| s.start);
         spans
             .iter()
@@ -183,8 +195,10 @@ mod tests {
     }
 
     #[test]
-    fn slash_expiry_needs_its_cue() {
-        assert_eq!(found("expires 08/27"), [("08/27", EntityKind::CardExpiry)]);
-        assert!(found("we met on 08/27").is_empty());
+    fn slash_dates_are_set_aside() {
+        assert_eq!(
+            find("expires 08/27, 1/2028 and 13/27").slash_dates,
+            [8..13, 15..21]
+        );
     }
 }
