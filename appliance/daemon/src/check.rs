@@ -23,6 +23,7 @@ struct TenantSummary<'a> {
     id: &'a str,
     name: &'a str,
     retention_days: u16,
+    keep_in_clear: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +52,13 @@ fn summarise<'a>(path: &'a Path, config: &'a Config) -> Summary<'a> {
         id: t.id.get_ref().as_str(),
         name: &t.name,
         retention_days: t.retention_days.0,
+        keep_in_clear: t
+            .redaction
+            .keep_in_clear
+            .0
+            .kept()
+            .map(|k| k.name())
+            .collect(),
     });
     let trunks = config.trunks.iter().map(|t| TrunkSummary {
         name: &t.name,
@@ -70,9 +78,13 @@ fn write_text(summary: &Summary<'_>, out: &mut impl Write) -> std::io::Result<()
     writeln!(out, "{}: valid", summary.config.display())?;
     writeln!(out, "tenants: {}", summary.tenants.len())?;
     for t in &summary.tenants {
+        let kept = match t.keep_in_clear.as_slice() {
+            [] => "nothing".to_owned(),
+            kinds => kinds.join(","),
+        };
         writeln!(
             out,
-            "  {:<24} {:<32} retention {} d",
+            "  {:<24} {:<32} retention {} d  keeps in clear {kept}",
             t.id, t.name, t.retention_days
         )?;
     }

@@ -38,6 +38,17 @@ pub enum Command {
     /// Manage the appliance's master key.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
+    /// Redact text lines from stdin to stdout, as the daemon redacts transcripts.
+    Redact {
+        /// Use this tenant's redaction policy and token key (needs the daemon's state and
+        /// master key); without it, tokens use a key that lives only for this run.
+        #[arg(long, value_name = "ID")]
+        tenant: Option<String>,
+        /// One JSON object per line: the redacted text and each entity's span (in characters
+        /// of the input line), type and token.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the version, git revision, target, and the linked SQLCipher and whisper.cpp.
     Version {
         /// One JSON object instead of lines.

@@ -12,6 +12,7 @@ mod master_key;
 mod metrics;
 mod notify;
 mod privileges;
+mod redact;
 mod secrets;
 mod serve;
 mod version;
@@ -37,6 +38,13 @@ fn main() -> ExitCode {
         Command::MasterKey(MasterKeyCommand::Create { plain, output }) => {
             create_master_key(plain, output.as_deref())
         }
+        Command::Redact { tenant, json } => redact::run(
+            &cli.config,
+            tenant.as_deref(),
+            json,
+            &mut std::io::stdin().lock(),
+            &mut std::io::BufWriter::new(std::io::stdout().lock()),
+        ),
         Command::Version { json } => version(json),
     };
     match result {

@@ -16,6 +16,8 @@ use diala_vault::{MasterKey, MasterKeyError};
 use nix::unistd::{Uid, User};
 use zeroize::Zeroizing;
 
+use crate::config::{self, Config};
+
 /// The credential holding the master key.
 pub const MASTER_KEY: &str = "master-key";
 
@@ -128,6 +130,18 @@ pub fn directory(
     credentials
         .or_else(|| configured.map(Path::to_owned))
         .ok_or(SecretsError::NoDirectory)
+}
+
+/// Reads the secrets from where this process finds them: `$CREDENTIALS_DIRECTORY` when systemd
+/// (or `systemd-run -p LoadCredential...`) set it, else the configuration's `paths.secrets_dir`.
+pub fn load_configured(config_path: &Path, config: &Config) -> Result<Secrets, SecretsError> {
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    let configured = config
+        .paths
+        .secrets_dir
+        .as_deref()
+        .map(|d| config::resolve(config_path, d));
+    load(&directory(credentials, configured.as_deref())?)
 }
 
 /// Reads every secret the daemon needs from `dir`.

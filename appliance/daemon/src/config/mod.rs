@@ -52,3 +52,46 @@ pub fn resolve(config_path: &Path, configured: &Path) -> PathBuf {
         _ => configured.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diala_redact::EntityKind;
+
+    use super::*;
+
+    fn tenant(redaction: &str) -> Result<Config, ConfigError> {
+        let text = format!("[[tenants]]\nid = \"acme\"\nname = \"Acme\"\n{redaction}\n");
+        parse(Path::new("/etc/diala-edge/appliance.toml"), &text)
+    }
+
+    #[test]
+    fn tenant_redaction_policy_is_read() {
+        let config = tenant("[tenants.redaction]\nkeep_in_clear = [\"phone\", \"email\"]").unwrap();
+        let policy = config.tenants[0].redaction.keep_in_clear.0;
+        assert!(policy.keeps(EntityKind::Phone) && policy.keeps(EntityKind::Email));
+        assert!(!policy.keeps(EntityKind::Iban));
+        let default = tenant("").unwrap();
+        assert_eq!(
+            default.tenants[0].redaction.keep_in_clear.0.kept().count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_policy_keeping_cards_is_refused_at_its_line() {
+        let err = tenant("[tenants.redaction]\nkeep_in_clear = [\"phone\", \"card\"]").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("/etc/diala-edge/appliance.toml:5:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("key `tenants[0].redaction.keep_in_clear`"),
+            "{text}"
+        );
+        assert!(text.contains("`card` is never kept in clear"), "{text}");
+
+        let err = tenant("redaction = { keep_in_clear = [\"passport\"], keep = 1 }").unwrap_err();
+        assert!(err.to_string().contains("tenants[0].redaction"), "{err}");
+    }
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected};
 use toml::Spanned;
 
-use super::values::{E164, GraceSecs, LoopbackAddr, RetentionDays, TenantId};
+use super::values::{E164, GraceSecs, KeepInClear, LoopbackAddr, RetentionDays, TenantId};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +154,19 @@ pub struct TenantConfig {
     /// Days a transcript is kept before the retention task deletes it.
     #[serde(default)]
     pub retention_days: RetentionDays,
+    /// What the tenant's own vault keeps in clear.
+    #[serde(default)]
+    pub redaction: RedactionSection,
+}
+
+/// `[tenants.redaction]`: the tenant's redaction policy. Forwarded text always has every entity
+/// replaced; this says only what the local vault keeps in clear.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSection {
+    /// Entity kinds kept in clear locally, e.g. `["phone", "email"]`; none by default.
+    #[serde(default)]
+    pub keep_in_clear: KeepInClear,
 }
 
 /// One `[[trunks]]` entry.

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use diala_redact::Policy;
 use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
 
 /// Reads an integer in `min..=max`; `what` is how the error describes the expected value.
@@ -112,6 +113,20 @@ impl<'de> Deserialize<'de> for TenantId {
 impl fmt::Display for TenantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The kinds of personal data a tenant's vault keeps in clear, as a redaction policy. Kinds
+/// that may never be kept (cards, CVVs, SSNs) and unknown names are refused here, at their line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeepInClear(pub Policy);
+
+impl<'de> Deserialize<'de> for KeepInClear {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        Policy::from_names(names.iter().map(String::as_str))
+            .map(KeepInClear)
+            .map_err(de::Error::custom)
     }
 }
 

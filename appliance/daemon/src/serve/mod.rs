@@ -9,7 +9,7 @@ mod daemon;
 mod reload;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use diala_vault::Keyring;
@@ -29,13 +29,7 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
     tracing::info!(config = %config_path.display(), "starting");
 
     notify::status("reading secrets");
-    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
-    let configured = config
-        .paths
-        .secrets_dir
-        .as_deref()
-        .map(|d| config::resolve(config_path, d));
-    let secrets = secrets::load(&secrets::directory(credentials, configured.as_deref())?)?;
+    let secrets = secrets::load_configured(config_path, &config)?;
 
     notify::status("binding listeners");
     let metrics_listener = TcpListener::bind(config.metrics.listen.0).with_context(|| {
