@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # for the demo, systemd's own tools to check the shipped unit, nftables and iproute2 to test the
 # shipped ruleset in network namespaces.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
-	ca-certificates curl systemd nftables iproute2
+	ca-certificates curl systemd nftables iproute2 python3 python3-venv
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
 # dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.
@@ -28,6 +28,10 @@ ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 	PKG_CONFIG_PATH_aarch64_unknown_linux_gnu=/usr/lib/aarch64-linux-gnu/pkgconfig \
 	BINDGEN_EXTRA_CLANG_ARGS_aarch64_unknown_linux_gnu=--sysroot=/usr/aarch64-linux-gnu
 DEB_DIR := target/deb
+
+# Microsoft Presidio, the baseline the redaction bench compares with, in its own virtualenv.
+PRESIDIO_VENV := target/presidio-venv
+PRESIDIO_VERSION := 2.2.366
 
 # cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
 CARGO_DENY_VERSION := 0.20.2
@@ -50,6 +54,9 @@ deps:
 	@if ! cargo-deny --version 2>/dev/null | grep -q '$(CARGO_DENY_VERSION)'; then \
 		$(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION); \
 	fi
+	@$(PRESIDIO_VENV)/bin/python3 -c 'import presidio_analyzer' 2>/dev/null || { \
+		python3 -m venv $(PRESIDIO_VENV) && \
+		$(PRESIDIO_VENV)/bin/pip install --quiet presidio-analyzer==$(PRESIDIO_VERSION); }
 
 build: deps
 	$(CARGO) build --workspace --locked
@@ -81,7 +88,7 @@ test: lint deb
 	DIALA_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(CARGO) test --workspace --locked
 
 bench: deps
-	$(CARGO) bench --workspace --locked
+	DIALA_PRESIDIO_PYTHON=$(CURDIR)/$(PRESIDIO_VENV)/bin/python3 $(CARGO) bench --workspace --locked
 
 clean:
 	$(CARGO) clean
