@@ -100,18 +100,25 @@ fn run_presidio(root: &Path, lines: &[Line]) -> Result<Run, String> {
 
     let value: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|e| format!("bad runner output: {e}"))?;
-    let found: Vec<Vec<Found>> = value["found"]
-        .as_array()
+    let found: Vec<Vec<Found>> = value
+        .get("found")
+        .and_then(serde_json::Value::as_array)
         .ok_or("runner output has no `found`")?
         .iter()
-        .map(|line| line.as_array().map(|l| l.iter().filter_map(presidio_found).collect()))
+        .map(|line| {
+            line.as_array()
+                .map(|l| l.iter().filter_map(presidio_found).collect())
+        })
         .collect::<Option<_>>()
         .ok_or("runner output is malformed")?;
     if found.len() != lines.len() {
         return Err(format!("{} results for {} lines", found.len(), lines.len()));
     }
     Ok(Run {
-        seconds: value["seconds"].as_f64().ok_or("no `seconds`")?,
+        seconds: value
+            .get("seconds")
+            .and_then(serde_json::Value::as_f64)
+            .ok_or("no `seconds`")?,
         passes: PRESIDIO_PASSES,
         found,
     })
@@ -127,8 +134,14 @@ fn presidio_found(entry: &serde_json::Value) -> Option<Found> {
 
 fn report(name: &str, run: &Run, lines: &[Line], bytes: usize) {
     let per_pass = run.seconds / run.passes as f64;
-    println!("{name}_lines_per_second: {:.0} lines/s", lines.len() as f64 / per_pass);
-    println!("{name}_throughput: {:.2} MB/s", bytes as f64 / per_pass / 1e6);
+    println!(
+        "{name}_lines_per_second: {:.0} lines/s",
+        lines.len() as f64 / per_pass
+    );
+    println!(
+        "{name}_throughput: {:.2} MB/s",
+        bytes as f64 / per_pass / 1e6
+    );
 
     let mut card = Scorecard::default();
     for (line, found) in lines.iter().zip(&run.found) {
@@ -141,8 +154,16 @@ fn report(name: &str, run: &Run, lines: &[Line], bytes: usize) {
         println!("{name}_{label}_recall: {:.3} ratio", counts.recall());
     }
     for (form, label) in [(Form::Written, "written"), (Form::Spoken, "spoken")] {
-        let recall = card.by_form.get(&form).copied().unwrap_or_default().recall();
+        let recall = card
+            .by_form
+            .get(&form)
+            .copied()
+            .unwrap_or_default()
+            .recall();
         println!("{name}_{label}_recall: {recall:.3} ratio");
     }
-    println!("{name}_negatives_touched: {:.3} ratio", card.negatives_touched());
+    println!(
+        "{name}_negatives_touched: {:.3} ratio",
+        card.negatives_touched()
+    );
 }

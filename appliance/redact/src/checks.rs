@@ -24,7 +24,7 @@ pub fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// One brand range: card numbers whose first `width` digits lie in `low..=high`, with one of
@@ -117,7 +117,7 @@ pub fn aba(digits: &[u8]) -> bool {
     let prefix = number(digits.get(..2).unwrap_or_default());
     let assigned =
         prefix <= 12 || (21..=32).contains(&prefix) || (61..=72).contains(&prefix) || prefix == 80;
-    sum % 10 == 0 && assigned
+    sum.is_multiple_of(10) && assigned
 }
 
 /// Whether `chars` (letters and digits, no spaces) is an IBAN: country letters, two check

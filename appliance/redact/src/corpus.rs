@@ -211,9 +211,9 @@ impl Scorecard {
                 self.by_form.entry(line.form).or_default(),
             ] {
                 if hit {
-                    counts.true_positives += 1
+                    counts.true_positives += 1;
                 } else {
-                    counts.false_negatives += 1
+                    counts.false_negatives += 1;
                 }
             }
         }

@@ -292,7 +292,7 @@ impl Reader<'_> {
             Some(Slot::Hundreds(at)) => at,
             Some(Slot::Thousands(at)) => at + 1,
             _ => {
-                self.out.digits.extend_from_slice(&[b'0', b'0']);
+                self.out.digits.extend_from_slice(b"00");
                 self.out.digits.len() - 2
             }
         };
@@ -305,7 +305,7 @@ impl Reader<'_> {
             Some(Slot::Hundreds(at)) => at,
             Some(Slot::Thousands(at)) => at + 1,
             _ => {
-                self.out.digits.extend_from_slice(&[b'0', b'0']);
+                self.out.digits.extend_from_slice(b"00");
                 self.out.digits.len() - 2
             }
         };
