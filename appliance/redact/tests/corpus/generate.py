@@ -209,8 +209,7 @@ def written_ids():
         out.append(line("written", "SSN {s} on the form", s=("SSN", s)))
     for s in ["536 22 5789", "219-45-1234"]:
         out.append(line("written", "her social security number is {s}", s=("SSN", s)))
-    out.append(line("written", "the number 536225789 is my social", s=("SSN", "536225789"))
-               if False else line("written", "ssn: {s}", s=("SSN", "536225789")))
+    out.append(line("written", "ssn: {s}", s=("SSN", "536225789")))
     for acct in ["12345678", "000123456789", "9876543210", "4455667788990"]:
         out.append(line("written", R.choice(["account number {a}", "my checking account is {a}",
                                              "acct {a} at the credit union"]),
@@ -251,16 +250,13 @@ def spoken_phones():
         p = "one " + say_digits(a + e + s, [3, 3, 4], random_style())
         out.append(line("spoken", R.choice(templates), p=("PHONE", p)))
     for tail in ["five five five one two one two", "five five five oh one nine nine"]:
-        out.append(line("spoken", "call one eight hundred {p}",
-                        p=("PHONE", "one eight hundred " + tail)) if False else
-                   line("spoken", "call {p}", p=("PHONE", "one eight hundred " + tail)))
+        out.append(line("spoken", "call {p}", p=("PHONE", "one eight hundred " + tail)))
     out.append(line("spoken", "the number is {p}",
                     p=("PHONE", "plus four four two oh seven nine four six oh nine five eight")))
     out.append(line("spoken", "my extension {p}",
                     p=("PHONE", "four one five five five five oh one three four extension two oh four")))
-    out.append(line("spoken", "its four one five",
-                    ) if False else line("spoken", "reach me at {p}",
-                                         p=("PHONE", "four one five, uh, five five five, oh one three four")))
+    out.append(line("spoken", "reach me at {p}",
+                    p=("PHONE", "four one five, uh, five five five, oh one three four")))
     out.append(line("spoken", "it's {p} or {q}",
                     p=("PHONE", "four one five five five five oh one three four"),
                     q=("PHONE", "six four six five five five oh one two two")))
@@ -296,8 +292,7 @@ def spoken_cards():
         out.append(line("spoken", R.choice(["it expires {x}", "expiration {x}",
                                             "expiry date is {x}"]), x=("EXPIRY", said)))
     for v in ["123", "737", "4321", "509"]:
-        out.append(line("spoken", R.choice(["the cvv is {v}", "security code {v}",
-                                            "and the c v v is {v}" if False else "cvv {v}"]),
+        out.append(line("spoken", R.choice(["the cvv is {v}", "security code {v}", "cvv {v}"]),
                         v=("CVV", say_digits(v, None, {"oh": True}))))
     out.append(line("spoken", "card {c} expires {x} security code {v}",
                     c=("CARD", say_digits("5555555555554444", [4, 4, 4, 4], {"double": True})),
@@ -322,6 +317,57 @@ def spoken_ids():
         out.append(line("spoken", R.choice(["my pin is {p}", "pin number {p}"]), p=("PIN", said)))
     out.append(line("spoken", "my pin is {p}", p=("PIN", "nineteen seventy two")))
     return out
+
+
+def varied():
+    """Phrasings written apart from the templates above, to keep the score honest."""
+    w, s = "written", "spoken"
+    return [
+        line(w, "my number's {p} if you need it", p=("PHONE", "415 555 0134")),
+        line(w, "Phone: {p}", p=("PHONE", "(212)555-0187")),
+        line(w, "pls call {p} asap", p=("PHONE", "646.555.0110")),
+        line(w, "Tel {p} / fax {q}", p=("PHONE", "+1-312-555-0144"), q=("PHONE", "+1-312-555-0145")),
+        line(w, "WhatsApp me on {p}", p=("PHONE", "+44 7700 900123")),
+        line(w, "the Berlin office is {p}", p=("PHONE", "+49 (0)30 1234567")),
+        line(w, "customer={e} status=active", e=("EMAIL", "first.last@sub.example.com")),
+        line(w, "From: Jane <{e}>", e=("EMAIL", "jane@example.net")),
+        line(w, "card no. {c} exp {x} cvc {v}", c=("CARD", "5105-1051-0510-5100"),
+             x=("EXPIRY", "03/29"), v=("CVV", "842")),
+        line(w, "Visa ending {c}", c=("CARD", "4012 8888 8888 1881")),
+        line(w, "SSN: {s}.", s=("SSN", "401-33-2020")),
+        line(w, "acct #: {a}", a=("ACCOUNT", "556677889900")),
+        line(w, "ABA {r}", r=("ROUTING", "121000248")),
+        line(w, "IBAN: {i}", i=("IBAN", "GB29 NWBK 6016 1331 9268 19")),
+        line(w, "client {i} timed out after 30s", i=("IP", "198.51.100.77")),
+        line(w, "pin: {p}", p=("PIN", "9137")),
+        line(s, "sure it's {p}", p=("PHONE", "two one two, five five five, zero one eight seven")),
+        line(s, "my cell phone number is {p}",
+             p=("PHONE", "six four six five five five oh one one oh")),
+        line(s, "yeah {p} that's my work number",
+             p=("PHONE", "three one two five five five oh one four four")),
+        line(s, "you can call {p}", p=("PHONE", "eight hundred five five five oh one nine nine")),
+        line(s, "okay so the number is {p} ok",
+             p=("PHONE", "seven one three, um, five five five, oh one, two two")),
+        line(s, "my email address is {e}", e=("EMAIL", "k a t e dot w at example dot com")),
+        line(s, "it's {e}", e=("EMAIL", "bob underscore jones at mail dot example dot org")),
+        line(s, "the card number is {c} and it expires {x}",
+             c=("CARD", "four one one one one one one one one one one one one one one one"),
+             x=("EXPIRY", "twelve twenty eight")),
+        line(s, "card {c}", c=("CARD", "three seven eight two eight two two four six three one oh oh oh five")),
+        line(s, "cvv is {v}", v=("CVV", "eight four two")),
+        line(s, "social is {s}", s=("SSN", "five three six twenty two fifty seven eighty nine")),
+        line(s, "the account number {a}", a=("ACCOUNT", "five five six six seven seven eight eight")),
+        line(s, "pin is {p}", p=("PIN", "nine one three seven")),
+        line(s, "um my pin {p}", p=("PIN", "double four six eight")),
+        neg("I got there at twenty past nine"), neg("it was about four fifty a month"),
+        neg("we need 4 more chairs at table 12"), neg("the deadline is 11/30"),
+        neg("it's 555 feet tall"), neg("the order was number 12"),
+        neg("invoice number 4111111111111112 is paid"), neg("gate B22 at 14:50"),
+        neg("we have 3 offices and 415 staff"), neg("page 1 of 12"),
+        neg("the year was 1984"), neg("in nineteen eighty four"),
+        neg("the 2 o'clock and the 3 o'clock"), neg("a cool 1.5 million"),
+        neg("meet at noon at the cafe"), neg("reply at your convenience"),
+    ]
 
 
 NEGATIVES = [
@@ -375,7 +421,7 @@ NEGATIVES = [
 
 def main():
     lines = (written_phones() + written_emails() + written_cards() + written_ids()
-             + spoken_phones() + spoken_emails() + spoken_cards() + spoken_ids()
+             + spoken_phones() + spoken_emails() + spoken_cards() + spoken_ids() + varied()
              + [neg(t) for t in NEGATIVES])
     for entry in lines:
         sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
