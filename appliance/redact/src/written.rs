@@ -93,7 +93,11 @@ pub fn find(text: &str) -> Shaped {
             .for_each(|m| take(m.range(), Some(EntityKind::Email), claimed));
     }
     let mut at = 0;
-    while let Some(m) = SPOKEN_EMAIL.find_at(text, at) {
+    let spoken_at = text
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b" at ") || w.get(1..3) == Some(b"@ "));
+    while let Some(m) = spoken_at.then(|| SPOKEN_EMAIL.find_at(text, at)).flatten() {
         // "it's j o h n": the `s` after an apostrophe belongs to the word before it.
         if m.start() > 0 && text.as_bytes().get(m.start() - 1) == Some(&b'\'') {
             at = m.start() + 1;
@@ -102,7 +106,10 @@ pub fn find(text: &str) -> Shaped {
         take(m.range(), Some(EntityKind::Email), claimed);
         at = m.end();
     }
-    for m in IBAN.find_iter(text) {
+    let iban_start = text.as_bytes().windows(4).any(|w| {
+        w.iter().take(2).all(u8::is_ascii_uppercase) && w.iter().skip(2).all(u8::is_ascii_digit)
+    });
+    for m in IBAN.find_iter(text).filter(|_| iban_start) {
         let chars: Vec<u8> = m.as_str().bytes().filter(|b| *b != b' ').collect();
         if checks::iban(&chars) {
             take(m.range(), Some(EntityKind::Iban), claimed);
