@@ -58,6 +58,7 @@ fn by_cue(c: &Candidate<'_>, n: usize) -> Option<EntityKind> {
 }
 
 /// Month and year as MYY, MMYY or MMYYYY.
+// Limitation: a month said by name ("april twenty seven") is not read as an expiry.
 fn expiry(d: &[u8]) -> bool {
     let month = |m: &[u8]| {
         let v = m

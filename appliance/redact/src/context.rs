@@ -172,11 +172,12 @@ pub fn find(text: &str, out: &mut Vec<Found>) {
 const REACH: usize = 40;
 
 /// The cue that ends closest before `at`, within reach and with no other number between.
+// Limitation: only cues before a number count; "1234 is my PIN" keeps its PIN in clear.
 pub fn before(found: &[Found], at: usize, previous_number_end: usize) -> Option<Cue> {
-    found
-        .iter()
-        .rev()
-        .find(|f| f.end <= at)
+    // Cues are found in order without overlaps, so their ends are sorted.
+    let n = found.partition_point(|f| f.end <= at);
+    n.checked_sub(1)
+        .and_then(|i| found.get(i))
         .filter(|f| f.end + REACH >= at && f.end >= previous_number_end)
         .map(|f| f.cue)
 }

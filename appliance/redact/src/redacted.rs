@@ -9,6 +9,26 @@ use std::fmt;
 use crate::TranscriptText;
 
 /// A value only this crate can make: text whose entities were replaced by the redactor.
+///
+/// Another crate cannot forge one:
+///
+/// ```compile_fail
+/// let forged = diala_redact::Redacted("call 415 555 0134".to_owned());
+/// ```
+///
+/// ```compile_fail
+/// let forged = diala_redact::Redacted::new("call 415 555 0134".to_owned());
+/// ```
+///
+/// It comes only out of a redactor:
+///
+/// ```
+/// use diala_redact::{Policy, Redactor, TokenKey};
+///
+/// let redactor = Redactor::new(TokenKey::ephemeral(), Policy::keep_nothing());
+/// let out = redactor.redact("call 415 555 0134");
+/// assert!(out.forward.as_str().starts_with("call [PHONE:"));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Redacted<T>(T);
 

@@ -4,6 +4,7 @@
 //!
 //! Everything found here is claimed: the number reader skips its words.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -63,13 +64,14 @@ pub struct Shaped {
 /// Finds every shaped entity in `text`.
 pub fn find(text: &str) -> Shaped {
     let mut shaped = Shaped::default();
-    let (spans, claimed) = (&mut shaped.spans, &mut shaped.claimed);
-    let mut take = |range: Range<usize>, kind: Option<EntityKind>, claimed: &mut Vec<_>| {
-        if claimed
-            .iter()
-            .any(|c: &Range<usize>| c.start < range.end && range.start < c.end)
-        {
-            return;
+    let mut slash_dates = Vec::new();
+    // Claimed ranges by start, so an overlap check is one lookup however many there are.
+    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+    let spans = &mut shaped.spans;
+    let mut take = |range: Range<usize>, kind: Option<EntityKind>| {
+        let before = taken.range(..range.end).next_back();
+        if before.is_some_and(|(_, end)| *end > range.start) {
+            return false;
         }
         if let Some(kind) = kind {
             spans.push(Span {
@@ -78,19 +80,20 @@ pub fn find(text: &str) -> Shaped {
                 kind,
             });
         }
-        claimed.push(range);
+        taken.insert(range.start, range.end);
+        true
     };
 
     let has = |b: u8| text.as_bytes().contains(&b);
     if has(b'[') {
-        OWN_TOKEN
-            .find_iter(text)
-            .for_each(|m| take(m.range(), None, claimed));
+        for m in OWN_TOKEN.find_iter(text) {
+            take(m.range(), None);
+        }
     }
     if has(b'@') {
-        EMAIL
-            .find_iter(text)
-            .for_each(|m| take(m.range(), Some(EntityKind::Email), claimed));
+        for m in EMAIL.find_iter(text) {
+            take(m.range(), Some(EntityKind::Email));
+        }
     }
     let mut at = 0;
     let spoken_at = text
@@ -103,7 +106,7 @@ pub fn find(text: &str) -> Shaped {
             at = m.start() + 1;
             continue;
         }
-        take(m.range(), Some(EntityKind::Email), claimed);
+        take(m.range(), Some(EntityKind::Email));
         at = m.end();
     }
     let iban_start = text.as_bytes().windows(4).any(|w| {
@@ -112,32 +115,32 @@ pub fn find(text: &str) -> Shaped {
     for m in IBAN.find_iter(text).filter(|_| iban_start) {
         let chars: Vec<u8> = m.as_str().bytes().filter(|b| *b != b' ').collect();
         if checks::iban(&chars) {
-            take(m.range(), Some(EntityKind::Iban), claimed);
+            take(m.range(), Some(EntityKind::Iban));
         }
     }
     if has(b'.') {
         for m in IPV4.find_iter(text) {
             if m.as_str().parse::<Ipv4Addr>().is_ok() {
-                take(m.range(), Some(EntityKind::IpAddress), claimed);
+                take(m.range(), Some(EntityKind::IpAddress));
             }
         }
     }
     if has(b':') {
         for m in IPV6.find_iter(text) {
             if ipv6_at(text, m.range()) {
-                take(m.range(), Some(EntityKind::IpAddress), claimed);
+                take(m.range(), Some(EntityKind::IpAddress));
             }
         }
     }
     if has(b'/') {
         for m in SLASH_EXPIRY.find_iter(text) {
-            let before = claimed.len();
-            take(m.range(), None, claimed);
-            if claimed.len() > before {
-                shaped.slash_dates.push(m.range());
+            if take(m.range(), None) {
+                slash_dates.push(m.range());
             }
         }
     }
+    shaped.claimed = taken.into_iter().map(|(start, end)| start..end).collect();
+    shaped.slash_dates = slash_dates;
     shaped
 }
 
