@@ -61,87 +61,113 @@ pub struct Shaped {
     pub slash_dates: Vec<Range<usize>>,
 }
 
-/// Finds every shaped entity in `text`.
-pub fn find(text: &str) -> Shaped {
-    let mut shaped = Shaped::default();
-    let mut slash_dates = Vec::new();
-    // Claimed ranges by start, so an overlap check is one lookup however many there are.
-    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
-    let spans = &mut shaped.spans;
-    let mut take = |range: Range<usize>, kind: Option<EntityKind>| {
-        let before = taken.range(..range.end).next_back();
+/// Claimed ranges by start, so an overlap check is one lookup however many there are.
+#[derive(Default)]
+struct Claims {
+    taken: BTreeMap<usize, usize>,
+    spans: Vec<Span>,
+}
+
+impl Claims {
+    /// Claims `range` (as an entity of `kind`, if given) unless something already claimed
+    /// overlaps it; says whether it did.
+    fn take(&mut self, range: Range<usize>, kind: Option<EntityKind>) -> bool {
+        let before = self.taken.range(..range.end).next_back();
         if before.is_some_and(|(_, end)| *end > range.start) {
             return false;
         }
         if let Some(kind) = kind {
-            spans.push(Span {
+            self.spans.push(Span {
                 start: range.start,
                 end: range.end,
                 kind,
             });
         }
-        taken.insert(range.start, range.end);
+        self.taken.insert(range.start, range.end);
         true
-    };
+    }
 
+    fn take_all(&mut self, text: &str, pattern: &Regex, kind: EntityKind, valid: fn(&str) -> bool) {
+        for m in pattern.find_iter(text).filter(|m| valid(m.as_str())) {
+            self.take(m.range(), Some(kind));
+        }
+    }
+}
+
+/// Finds every shaped entity in `text`. Earlier finders win overlaps: tokens, then emails,
+/// IBANs, IP addresses and slash dates.
+pub fn find(text: &str) -> Shaped {
+    let mut claims = Claims::default();
     let has = |b: u8| text.as_bytes().contains(&b);
     if has(b'[') {
         for m in OWN_TOKEN.find_iter(text) {
-            take(m.range(), None);
+            claims.take(m.range(), None);
         }
     }
     if has(b'@') {
-        for m in EMAIL.find_iter(text) {
-            take(m.range(), Some(EntityKind::Email));
+        claims.take_all(text, &EMAIL, EntityKind::Email, |_| true);
+    }
+    spoken_emails(text, &mut claims);
+    if may_hold_iban(text) {
+        claims.take_all(text, &IBAN, EntityKind::Iban, |m| {
+            let chars: Vec<u8> = m.bytes().filter(|b| *b != b' ').collect();
+            checks::iban(&chars)
+        });
+    }
+    if has(b'.') {
+        claims.take_all(text, &IPV4, EntityKind::IpAddress, |m| {
+            m.parse::<Ipv4Addr>().is_ok()
+        });
+    }
+    if has(b':') {
+        for m in IPV6.find_iter(text).filter(|m| ipv6_at(text, m.range())) {
+            claims.take(m.range(), Some(EntityKind::IpAddress));
         }
     }
-    let mut at = 0;
-    let spoken_at = text
+    let mut slash_dates = Vec::new();
+    if has(b'/') {
+        for m in SLASH_EXPIRY.find_iter(text) {
+            if claims.take(m.range(), None) {
+                slash_dates.push(m.range());
+            }
+        }
+    }
+    Shaped {
+        spans: claims.spans,
+        claimed: claims
+            .taken
+            .into_iter()
+            .map(|(start, end)| start..end)
+            .collect(),
+        slash_dates,
+    }
+}
+
+fn spoken_emails(text: &str, claims: &mut Claims) {
+    let has_at = text
         .as_bytes()
         .windows(4)
         .any(|w| w.eq_ignore_ascii_case(b" at ") || w.get(1..3) == Some(b"@ "));
-    while let Some(m) = spoken_at.then(|| SPOKEN_EMAIL.find_at(text, at)).flatten() {
+    if !has_at {
+        return;
+    }
+    let mut at = 0;
+    while let Some(m) = SPOKEN_EMAIL.find_at(text, at) {
         // "it's j o h n": the `s` after an apostrophe belongs to the word before it.
         if m.start() > 0 && text.as_bytes().get(m.start() - 1) == Some(&b'\'') {
             at = m.start() + 1;
             continue;
         }
-        take(m.range(), Some(EntityKind::Email));
+        claims.take(m.range(), Some(EntityKind::Email));
         at = m.end();
     }
-    let iban_start = text.as_bytes().windows(4).any(|w| {
+}
+
+/// Two capitals and two digits somewhere: the start every IBAN has.
+fn may_hold_iban(text: &str) -> bool {
+    text.as_bytes().windows(4).any(|w| {
         w.iter().take(2).all(u8::is_ascii_uppercase) && w.iter().skip(2).all(u8::is_ascii_digit)
-    });
-    for m in IBAN.find_iter(text).filter(|_| iban_start) {
-        let chars: Vec<u8> = m.as_str().bytes().filter(|b| *b != b' ').collect();
-        if checks::iban(&chars) {
-            take(m.range(), Some(EntityKind::Iban));
-        }
-    }
-    if has(b'.') {
-        for m in IPV4.find_iter(text) {
-            if m.as_str().parse::<Ipv4Addr>().is_ok() {
-                take(m.range(), Some(EntityKind::IpAddress));
-            }
-        }
-    }
-    if has(b':') {
-        for m in IPV6.find_iter(text) {
-            if ipv6_at(text, m.range()) {
-                take(m.range(), Some(EntityKind::IpAddress));
-            }
-        }
-    }
-    if has(b'/') {
-        for m in SLASH_EXPIRY.find_iter(text) {
-            if take(m.range(), None) {
-                slash_dates.push(m.range());
-            }
-        }
-    }
-    shaped.claimed = taken.into_iter().map(|(start, end)| start..end).collect();
-    shaped.slash_dates = slash_dates;
-    shaped
+    })
 }
 
 fn ipv6_at(text: &str, range: Range<usize>) -> bool {
