@@ -12,6 +12,8 @@ use crate::{Redaction, Redactor};
 
 // Most text held back: longer than any entity said aloud, short enough to bound the delay.
 const MAX_HOLD: usize = 256;
+// How far after a number its trailing words ("extension", "uh") may reach.
+const NEAR: usize = 16;
 // Released text kept as context for the next segment's cues.
 const CONTEXT: usize = 48;
 
@@ -91,15 +93,18 @@ fn hold_point(text: &str) -> usize {
     };
 
     let start = if trailing_number(text, &tokens, tail) {
-        numbers::read(text, &tokens, &[])
-            .runs
-            .last()
-            .map(|r| r.start)
+        // The last run, if the words after it ("ext", "uh") are only a few.
+        let read = numbers::read(text, &tokens, &[]);
+        let ends_near = |r: &&numbers::Run| {
+            let end = r.pieces.end.checked_sub(1).and_then(|i| read.pieces.get(i));
+            end.is_some_and(|p| p.end + NEAR >= last.end)
+        };
+        read.runs.last().filter(ends_near).map(|r| r.start)
     } else {
         spelled_tail(text, &tokens, tail)
     };
     match start {
-        Some(start) if text.len() - start <= MAX_HOLD && last.end <= text.len() => start,
+        Some(start) if text.len() - start <= MAX_HOLD => start,
         _ => text.len(),
     }
 }
@@ -202,6 +207,15 @@ mod tests {
         let (text, kinds) = forwarded(&mut track, &["it is j o h n dot", "smith at gmail dot com"]);
         assert_eq!(kinds, [EntityKind::Email]);
         assert!(!text.contains("smith"), "{text}");
+    }
+
+    #[test]
+    fn an_extension_said_in_the_next_segment_joins_its_number() {
+        let mut track = track();
+        let (text, kinds) =
+            forwarded(&mut track, &["desk is 415 555 0134 extension", "two oh four. bye"]);
+        assert_eq!(kinds, [EntityKind::Phone]);
+        assert!(text.starts_with("desk is [PHONE:") && text.ends_with("]. bye"), "{text}");
     }
 
     #[test]
