@@ -85,8 +85,9 @@ pub fn run(
         } else {
             writeln!(out, "{}", redaction.forward)?;
         }
+        // A sysadmin typing lines wants each answer at once.
+        out.flush()?;
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -119,6 +120,7 @@ fn tenant_redactor(config_path: &Path, tenant: &str) -> anyhow::Result<Redactor>
     if !state_dir.join("keyring.db").is_file() {
         return Err(RedactError::NoState(state_dir).into());
     }
+    secrets::check_environment(std::env::vars_os())?;
     let secrets = secrets::load_configured(config_path, &config)?;
     let derived = secrets.master_key.derive(KeyPurpose::TenantTokens(tenant));
     let key = TokenKey::from_bytes(*derived.expose());

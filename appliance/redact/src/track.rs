@@ -212,10 +212,15 @@ mod tests {
     #[test]
     fn an_extension_said_in_the_next_segment_joins_its_number() {
         let mut track = track();
-        let (text, kinds) =
-            forwarded(&mut track, &["desk is 415 555 0134 extension", "two oh four. bye"]);
+        let (text, kinds) = forwarded(
+            &mut track,
+            &["desk is 415 555 0134 extension", "two oh four. bye"],
+        );
         assert_eq!(kinds, [EntityKind::Phone]);
-        assert!(text.starts_with("desk is [PHONE:") && text.ends_with("]. bye"), "{text}");
+        assert!(
+            text.starts_with("desk is [PHONE:") && text.ends_with("]. bye"),
+            "{text}"
+        );
     }
 
     #[test]
