@@ -190,10 +190,11 @@ pub struct Scorecard {
 impl Scorecard {
     /// The share of negative lines that were touched.
     pub fn negatives_touched(&self) -> f64 {
-        1.0 - ratio(
-            self.negative_lines - self.negative_lines_touched,
-            self.negative_lines,
-        )
+        if self.negative_lines == 0 {
+            0.0
+        } else {
+            self.negative_lines_touched as f64 / self.negative_lines as f64
+        }
     }
 
     /// Adds one line's detections. A detection counts for a label of the same kind whose
