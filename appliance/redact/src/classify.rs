@@ -31,6 +31,9 @@ pub fn classify(c: &Candidate<'_>) -> Option<EntityKind> {
     if let Some(kind) = by_cue(c, n) {
         return Some(kind);
     }
+    if counting(c.digits) {
+        return None;
+    }
     if checks::card(c.digits) {
         return Some(EntityKind::Card);
     }
@@ -55,6 +58,12 @@ fn by_cue(c: &Candidate<'_>, n: usize) -> Option<EntityKind> {
         _ => return None,
     };
     Some(kind)
+}
+
+/// "one two three four five six seven": someone counting, not a number.
+pub fn counting(d: &[u8]) -> bool {
+    const COUNT: &[u8] = b"0123456789101112131415";
+    d.len() >= 6 && COUNT.windows(d.len()).any(|w| w == d)
 }
 
 /// Month and year as MYY, MMYY or MMYYYY.
@@ -199,6 +208,14 @@ mod tests {
         assert_eq!(kind("5550134", "5550134", None), None);
         assert_eq!(kind("4155550134", "4155550134", Some(Cue::Other)), None);
         assert_eq!(kind("20261203", "2026-12-03", None), None);
+        assert_eq!(
+            kind(
+                "12345678910",
+                "one two three four five six seven eight nine ten",
+                None
+            ),
+            None
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@
 
 use std::ops::Range;
 
-use crate::classify::{Candidate, classify};
+use crate::classify::{self, Candidate, classify};
 use crate::context::{self, Cue, Found};
 use crate::kind::{EntityKind, Span};
-use crate::numbers::{self, Numbers, Run};
+use crate::numbers::{self, Numbers, Piece, Run};
 use crate::words;
 use crate::written;
 
@@ -85,6 +85,22 @@ fn cut(
     spans: &mut Vec<Span>,
 ) {
     let Range { start: first, end } = run.pieces.clone();
+    // Someone counting is not saying numbers, whatever a piece of the count looks like; only a
+    // cue ("account number") says otherwise.
+    let uncued = context::before(cues, run.start, previous_end).is_none();
+    let whole = |p: Option<&Piece>| p.map(|p| p.digits.clone());
+    if uncued
+        && let (Some(a), Some(b)) = (
+            whole(numbers.pieces.get(first)),
+            whole(numbers.pieces.get(end.wrapping_sub(1))),
+        )
+        && numbers
+            .digits
+            .get(a.start..b.end)
+            .is_some_and(classify::counting)
+    {
+        return;
+    }
     let mut a = first;
     while a < end {
         let limit = end.min(a + MAX_CUT_PIECES);
@@ -219,6 +235,7 @@ mod tests {
             "I live at 1600 Pennsylvania Avenue",
             "born nineteen seventy two",
             "see you at five",
+            "it's one two three four five six seven eight nine ten",
             "on 2026-12-03 at 14:05",
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));

@@ -367,6 +367,7 @@ def varied():
         neg("the year was 1984"), neg("in nineteen eighty four"),
         neg("the 2 o'clock and the 3 o'clock"), neg("a cool 1.5 million"),
         neg("meet at noon at the cafe"), neg("reply at your convenience"),
+        neg("it's one two three four five six seven eight nine ten"),
     ]
 
 
