@@ -18,6 +18,11 @@ pub const WINDOW: usize = 160;
 const BLOCK_WINDOWS: u32 = 25;
 /// Level reported for a window of digital silence, in dBFS.
 const SILENT_DBFS: f32 = -120.0;
+/// Windows below this are near-digital silence (a muted or freshly opened line), not line
+/// noise: they do not move the floor, and the floor never drops below it.
+const QUIET_DBFS: f32 = -70.0;
+/// Windows averaged before the floor sees them (30 ms), so one odd window cannot drag it down.
+const FLOOR_SMOOTHING: usize = 3;
 /// The one-pole high-pass coefficient: about 100 Hz at 16 kHz, which removes DC offset and
 /// mains hum before the level is measured.
 const HIGH_PASS: f32 = 0.96;
@@ -40,6 +45,7 @@ pub struct Vad {
     hold_db: f32,
     min_level_dbfs: f32,
     floor: NoiseFloor,
+    recent_power: VecDeque<f64>,
     prev_in: f32,
     prev_out: f32,
 }
@@ -53,6 +59,7 @@ impl Vad {
             hold_db: config.hold_db,
             min_level_dbfs: config.min_level_dbfs,
             floor: NoiseFloor::new(blocks),
+            recent_power: VecDeque::with_capacity(FLOOR_SMOOTHING),
             prev_in: 0.0,
             prev_out: 0.0,
         }
@@ -62,12 +69,13 @@ impl Vad {
     /// so that the end of a word is not cut while it fades.
     pub fn classify(&mut self, window: &[i16], in_speech: bool) -> WindowDecision {
         let silent = window.iter().all(|&s| s == 0);
-        let level_dbfs = self.level(window);
-        if !silent {
-            self.floor.observe(level_dbfs);
+        let power = self.power(window);
+        let level_dbfs = to_dbfs(power);
+        if !silent && level_dbfs > QUIET_DBFS {
+            self.observe_floor(power);
         }
 
-        let floor_dbfs = self.floor.current().unwrap_or(level_dbfs);
+        let floor_dbfs = self.noise_floor_dbfs().unwrap_or(QUIET_DBFS);
         let margin = if in_speech {
             self.hold_db
         } else {
@@ -84,11 +92,20 @@ impl Vad {
 
     /// The current noise floor in dBFS, once any sound has been heard.
     pub fn noise_floor_dbfs(&self) -> Option<f32> {
-        self.floor.current()
+        self.floor.current().map(|floor| floor.max(QUIET_DBFS))
     }
 
-    /// Mean power of the high-passed window, in dB relative to a full-scale square wave.
-    fn level(&mut self, window: &[i16]) -> f32 {
+    fn observe_floor(&mut self, power: f64) {
+        if self.recent_power.len() == FLOOR_SMOOTHING {
+            self.recent_power.pop_front();
+        }
+        self.recent_power.push_back(power);
+        let mean = self.recent_power.iter().sum::<f64>() / self.recent_power.len() as f64;
+        self.floor.observe(to_dbfs(mean));
+    }
+
+    /// Mean power of the high-passed window, relative to a full-scale square wave.
+    fn power(&mut self, window: &[i16]) -> f64 {
         let mut power = 0.0f64;
         for &sample in window {
             let x = f32::from(sample);
@@ -97,12 +114,15 @@ impl Vad {
             self.prev_out = y;
             power += f64::from(y) * f64::from(y);
         }
-        let mean = power / window.len().max(1) as f64 / (32768.0 * 32768.0);
-        if mean <= 0.0 {
-            SILENT_DBFS
-        } else {
-            (10.0 * mean.log10()).max(f64::from(SILENT_DBFS)) as f32
-        }
+        power / window.len().max(1) as f64 / (32768.0 * 32768.0)
+    }
+}
+
+fn to_dbfs(power: f64) -> f32 {
+    if power <= 0.0 {
+        SILENT_DBFS
+    } else {
+        (10.0 * power.log10()).max(f64::from(SILENT_DBFS)) as f32
     }
 }
 
