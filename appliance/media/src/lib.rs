@@ -15,5 +15,5 @@ pub mod vad;
 pub mod wav;
 
 pub use frame::{Frame, Track};
-pub use resample::{Quality, ResampleError, Resampler};
+pub use resample::{ResampleError, Resampler};
 pub use vad::{Ended, Utterance, UtteranceCutter, Vad, VadConfig, VadError, VadEvent};

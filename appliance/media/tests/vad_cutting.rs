@@ -1,5 +1,7 @@
 //! The cutter's rules on generated signals, on explicit call time: pre-roll, hang-over, minimum
 //! and maximum length, endpoints, gaps, and refused frames.
+// Test code: a failed unwrap is a failed test, and slices are indexed by what the test built.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! The cutter on real recordings, on silence and on generated line noise.
+// Test code: a failed unwrap is a failed test, and slices are indexed by what the test built.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

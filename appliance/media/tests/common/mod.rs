@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests: real recordings, generated signals, feeding frames.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![allow(dead_code)]
 
 use std::path::PathBuf;
