@@ -333,8 +333,15 @@ impl UtteranceCutter {
     /// turn was announced; speech too short to announce is dropped.
     fn close(&mut self, ended: Ended, events: &mut Vec<VadEvent>) {
         let Some(open) = self.open.take() else { return };
+        let post_roll = self.config.post_roll_ms as usize / 10;
+        let keep = match open.last_speech {
+            Some(last) if open.announced => (last + 1 + post_roll).min(open.windows.len()),
+            _ => 0,
+        };
+
+        // The next pre-roll comes from what this utterance did not keep, so none overlap.
         let pre_roll = self.config.pre_roll_ms as usize / 10;
-        let tail_from = open.windows.len().saturating_sub(pre_roll);
+        let tail_from = open.windows.len().saturating_sub(pre_roll).max(keep);
         self.ring = open
             .windows
             .get(tail_from..)
@@ -349,7 +356,6 @@ impl UtteranceCutter {
         let mut speech_end_ms = open.time_ms(0);
         if let Some(last) = open.last_speech {
             speech_end_ms = open.time_ms(last + 1);
-            let keep = (last + 1 + self.config.post_roll_ms as usize / 10).min(open.windows.len());
             let windows = open.windows.get(..keep).unwrap_or_default();
             events.push(self.utterance(open.start, windows, ended));
         }
