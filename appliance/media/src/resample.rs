@@ -67,13 +67,14 @@ impl Resampler {
             }
         }
 
-        // 40 ms of input a chunk: long enough for a good FFT filter, short enough for a VAD.
-        let chunk = (from_hz / 25) as usize;
+        // About 40 ms of input a chunk: long enough for a good FFT filter, short enough for a
+        // VAD. rubato may round it to fit the ratio, so its own figure is the one used.
         let inner = if from_hz == to_hz {
             None
         } else {
-            Some(build(from_hz, to_hz, chunk)?)
+            Some(build(from_hz, to_hz, (from_hz / 25) as usize)?)
         };
+        let chunk = inner.as_ref().map_or(0, |r| r.input_frames_next());
         let to_skip = inner.as_ref().map_or(0, |r| r.output_delay());
         let output_len = inner.as_ref().map_or(0, |r| r.output_frames_max());
 
@@ -88,6 +89,15 @@ impl Resampler {
             consumed: 0,
             produced: 0,
         })
+    }
+
+    /// Converts a whole clip at once (a file, a test signal); streams use [`Resampler::process`].
+    pub fn convert(from_hz: u32, to_hz: u32, samples: &[i16]) -> Result<Vec<i16>, ResampleError> {
+        let mut resampler = Resampler::new(from_hz, to_hz)?;
+        let mut out = Vec::with_capacity(samples.len() * to_hz as usize / from_hz as usize + 1);
+        resampler.process(samples, &mut out)?;
+        resampler.finish(&mut out)?;
+        Ok(out)
     }
 
     /// The input rate, in Hz.

@@ -132,6 +132,14 @@ fn output_length_follows_the_input_duration() {
 }
 
 #[test]
+fn a_whole_clip_converts_like_a_stream() {
+    let input = quantise(&sweep(22_050, 100.0, 3000.0, 1.0));
+    let clip = Resampler::convert(22_050, 8000, &input).unwrap();
+    assert_eq!(clip, resample(22_050, 8000, &input, 441));
+    assert_eq!(clip.len(), 8000);
+}
+
+#[test]
 fn equal_rates_pass_samples_through() {
     let input: Vec<i16> = (0..1000).map(|n| (n * 31 % 2000 - 1000) as i16).collect();
     assert_eq!(resample(16_000, 16_000, &input, 160), input);

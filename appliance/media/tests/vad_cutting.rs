@@ -299,3 +299,37 @@ fn sixteen_and_forty_eight_khz_input_cut_like_eight() {
         assert!(a[0].end_ms().abs_diff(b[0].end_ms()) <= 20, "{rate} Hz");
     }
 }
+
+#[test]
+fn the_noise_floor_follows_the_line_up_and_down() {
+    let mut vad = diala_media::Vad::new(&VadConfig::default());
+    let mut classify = |signal: &[i16]| -> Vec<bool> {
+        signal
+            .chunks_exact(160)
+            .map(|w| vad.classify(w, false).speech)
+            .collect()
+    };
+    let quiet = line_noise(16_000, 2.0, -60.0, -80.0, 21);
+    let loud = line_noise(16_000, 6.0, -40.0, -80.0, 22);
+
+    assert!(classify(&quiet).iter().all(|&speech| !speech));
+    let after_step = classify(&loud);
+    // A 20 dB step looks like speech until the floor's 3 s memory has forgotten the quiet line.
+    assert!(
+        after_step[..250].iter().all(|&speech| speech),
+        "the step itself stands out"
+    );
+    assert!(
+        after_step[350..].iter().all(|&speech| !speech),
+        "then the floor has risen"
+    );
+    // Back down: the floor drops at once, so quiet line noise is never speech.
+    assert!(classify(&quiet).iter().all(|&speech| !speech));
+}
+
+#[test]
+fn cutters_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<UtteranceCutter>();
+    assert_send::<diala_media::Resampler>();
+}
