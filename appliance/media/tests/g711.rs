@@ -172,3 +172,18 @@ fn both_laws_are_symmetric_and_monotonic() {
         "A-law must preserve order"
     );
 }
+
+#[test]
+fn a_g711_payload_becomes_a_frame_of_the_call() {
+    let mut payload = Vec::new();
+    Law::ALaw.encode(&[0, 1000, -1000, 32767], &mut payload);
+    let payload: Vec<u8> = payload.iter().copied().cycle().take(160).collect();
+
+    let frame = diala_media::Frame::from_g711(diala_media::Track::Callee, 40, Law::ALaw, &payload);
+    assert_eq!(frame.sample_rate, 8000);
+    assert_eq!(
+        (frame.start_ms, frame.duration_ms(), frame.end_ms()),
+        (40, 20, 60)
+    );
+    assert_eq!(&frame.samples[..4], &[8, 1008, -1008, 32256]);
+}
