@@ -4,7 +4,7 @@
 //! `transcribe FILE.wav` check, the tests and the benchmarks. They work on any reader or writer
 //! and never open a path themselves, so the caller decides where audio may live.
 
-use std::io::{Read, Seek, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 /// What can go wrong reading or writing a WAV file.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ impl Audio {
 
 /// Reads a mono or stereo WAV file, converting its samples to 16 bits.
 pub fn read(reader: impl Read) -> Result<Audio, WavError> {
-    let mut wav = hound::WavReader::new(reader)?;
+    let mut wav = hound::WavReader::new(BufReader::new(reader))?;
     let spec = wav.spec();
     let channel_count = spec.channels;
     if !(1..=2).contains(&channel_count) {
@@ -120,7 +120,8 @@ pub fn write(writer: impl Write + Seek, audio: &Audio) -> Result<(), WavError> {
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut wav = hound::WavWriter::new(writer, spec)?;
+    // Buffered here, so that a caller passing a bare file does not pay a system call a sample.
+    let mut wav = hound::WavWriter::new(BufWriter::new(writer), spec)?;
     for index in 0..first.len() {
         for channel in &audio.channels {
             wav.write_sample(channel.get(index).copied().unwrap_or(0))?;

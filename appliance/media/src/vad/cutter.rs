@@ -10,27 +10,19 @@
 
 use std::collections::VecDeque;
 
-use super::level::{Vad, WINDOW, WindowDecision};
+use super::level::{Vad, WINDOW};
+use super::open::{Open, PER_MS, Window};
 use super::{Ended, Utterance, VadConfig, VadError, VadEvent};
 use crate::frame::{Frame, Track, samples_to_ms};
 use crate::resample::Resampler;
 
 /// The rate everything is cut at: speech recognition's.
 const RATE_16K: u32 = 16_000;
-/// 16 kHz samples per millisecond.
-const PER_MS: u64 = 16;
 /// Gaps up to this long are filled with silence sample by sample; longer ones (a call on hold)
 /// end any utterance and jump ahead, so that an hour of hold costs nothing.
 const MAX_FILL_MS: u64 = 1000;
 /// How far back from the maximum length a cut may move to find a quiet moment: 1 s of windows.
 const CUT_SEARCH_WINDOWS: usize = 100;
-
-/// One analysed 10 ms window.
-#[derive(Debug, Clone)]
-struct Window {
-    samples: [i16; WINDOW],
-    decision: WindowDecision,
-}
 
 /// The input side of a stream: its rate, its converter and how much audio it has carried.
 #[derive(Debug)]
@@ -44,38 +36,6 @@ struct Stream {
 impl Stream {
     fn end_ms(&self) -> u64 {
         self.base_ms + samples_to_ms(self.samples, self.rate)
-    }
-}
-
-/// An utterance being collected.
-#[derive(Debug, Default)]
-struct Open {
-    /// 16 kHz sample position of its first window.
-    start: u64,
-    windows: Vec<Window>,
-    speech_windows: usize,
-    first_speech: Option<usize>,
-    last_speech: Option<usize>,
-    silence_run: usize,
-    announced: bool,
-}
-
-impl Open {
-    fn push(&mut self, window: Window) {
-        let index = self.windows.len();
-        if window.decision.speech {
-            self.speech_windows += 1;
-            self.first_speech.get_or_insert(index);
-            self.last_speech = Some(index);
-            self.silence_run = 0;
-        } else {
-            self.silence_run += 1;
-        }
-        self.windows.push(window);
-    }
-
-    fn time_ms(&self, window_index: usize) -> u64 {
-        (self.start + (window_index * WINDOW) as u64) / PER_MS
     }
 }
 

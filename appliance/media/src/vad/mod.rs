@@ -11,6 +11,7 @@
 
 mod cutter;
 mod level;
+mod open;
 
 pub use cutter::UtteranceCutter;
 pub use level::{Vad, WindowDecision};
