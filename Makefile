@@ -85,7 +85,7 @@ fmt:
 # both are built first.
 test: lint deb
 	$(CARGO) build --workspace --locked --bins
-	DIALA_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(CARGO) test --workspace --locked
+	DIALA_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(CARGO) test --workspace --locked --no-fail-fast
 
 bench: deps
 	DIALA_PRESIDIO_PYTHON=$(CURDIR)/$(PRESIDIO_VENV)/bin/python3 $(CARGO) bench --workspace --locked

@@ -34,7 +34,7 @@ install -D -m 0644 "$top/packaging/deb/lintian-overrides" \
     "$root/usr/share/lintian/overrides/diala-edge"
 printf 'diala-edge (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- diala-edge maintainers <edge@diala.example>  %s\n' \
     "$version" "$version" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)}")" \
-    | gzip -9n > "$doc/changelog.Debian.gz"
+    | gzip -9n > "$doc/changelog.gz"
 
 # Debian strips symbols from shipped binaries; the line tables stay for backtraces.
 case "$arch" in
