@@ -294,11 +294,6 @@ impl AuditLog {
     pub fn checkpoint(&self) -> Result<(), VaultError> {
         db::checkpoint_truncate(&self.path, &self.conn.lock())
     }
-
-    #[cfg(test)]
-    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        f(&self.conn.lock())
-    }
 }
 
 /// The HMAC of a record's fields, length-prefixed so no two records encode alike, after the

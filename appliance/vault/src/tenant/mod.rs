@@ -138,3 +138,6 @@ impl TenantVault {
         self.conn.lock().take();
     }
 }
+
+#[cfg(test)]
+mod tests;

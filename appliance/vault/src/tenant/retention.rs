@@ -101,7 +101,7 @@ impl TenantVault {
             let tx = conn.unchecked_transaction().map_err(sqlite)?;
             let ids: Vec<String> = {
                 let mut stmt = conn
-                    .prepare("SELECT id FROM calls WHERE started_at < ?1 ORDER BY started_at LIMIT ?2")
+                    .prepare("SELECT id FROM calls WHERE started_at <= ?1 ORDER BY started_at LIMIT ?2")
                     .map_err(sqlite)?;
                 let limit = i64::try_from(batch).unwrap_or(i64::MAX);
                 let rows = stmt
