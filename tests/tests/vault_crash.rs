@@ -40,9 +40,16 @@ fn segments_reported_stored_survive_sigkill() {
             }
         }
         // Ids printed between the kill and the process's death were also committed.
-        ids.extend(lines.map_while(Result::ok).filter_map(|l| l.parse::<i64>().ok()));
+        ids.extend(
+            lines
+                .map_while(Result::ok)
+                .filter_map(|l| l.parse::<i64>().ok()),
+        );
         let status = child.wait().unwrap();
-        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
         reported.push(ids);
     }
 
@@ -55,10 +62,18 @@ fn segments_reported_stored_survive_sigkill() {
     let acme = vaults.open_tenant("acme").unwrap();
     assert_eq!(acme.integrity_problems().unwrap(), Vec::<String>::new());
     for (call, ids) in calls.iter().zip(&reported) {
-        let stored: Vec<i64> = acme.segments(call).unwrap().into_iter().map(|s| s.id).collect();
+        let stored: Vec<i64> = acme
+            .segments(call)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
         assert!(ids.len() >= 50, "{call}: only {} reported", ids.len());
         for id in ids {
-            assert!(stored.contains(id), "{call}: segment {id} was reported stored but is gone");
+            assert!(
+                stored.contains(id),
+                "{call}: segment {id} was reported stored but is gone"
+            );
         }
     }
 }

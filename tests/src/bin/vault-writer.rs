@@ -26,7 +26,9 @@ fn main() {
     let vaults = Vaults::open(&state, master, options, Arc::new(SystemClock)).expect("open");
     let acme = match vaults.open_tenant("acme") {
         Ok(vault) => vault,
-        Err(_) => vaults.create_tenant("test", "acme", "Acme").expect("create"),
+        Err(_) => vaults
+            .create_tenant("test", "acme", "Acme")
+            .expect("create"),
     };
     let call = format!("call-{}", std::process::id());
     acme.begin_call(&NewCall {

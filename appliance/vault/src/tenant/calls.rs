@@ -138,36 +138,31 @@ impl TenantVault {
             if !call_exists(conn, call_id).map_err(sqlite)? {
                 return Err(VaultError::UnknownCall(call_id.to_owned()));
             }
-            conn.execute(
-                "INSERT INTO segments (call_id, track, start_ms, end_ms, text, redacted, confidence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    call_id,
-                    segment.track,
-                    segment.start_ms,
-                    segment.end_ms,
-                    segment.text,
-                    segment.redacted,
-                    segment.confidence
-                ],
-            )
-            .map_err(sqlite)?;
-            let id = conn.last_insert_rowid();
-            // The outbox names the segment; the sync client reads its redacted text at send
-            // time, so the text is stored once and deleted once.
-            conn.execute(
-                "INSERT INTO outbox (call_id, kind, idempotency_key, payload, created_at)
-                 VALUES (?1, 'segment', ?2, ?3, ?4)",
-                params![
-                    call_id,
-                    format!("segment/{id}"),
-                    id.to_string(),
-                    self.clock.now_ms()
-                ],
-            )
-            .map_err(sqlite)?;
+            let id = self.insert_one(conn, call_id, segment).map_err(sqlite)?;
             tx.commit().map_err(sqlite)?;
             Ok(id)
+        })
+    }
+
+    /// Stores many segments of `call_id` in one transaction, durable on return; for imports
+    /// and catching up, where one commit per segment would be needlessly slow.
+    pub fn insert_segments(
+        &self,
+        call_id: &str,
+        segments: &[NewSegment],
+    ) -> Result<Vec<i64>, VaultError> {
+        self.with_conn(|conn, path| {
+            let sqlite = |e| VaultError::sqlite(path, e);
+            let tx = conn.unchecked_transaction().map_err(sqlite)?;
+            if !call_exists(conn, call_id).map_err(sqlite)? {
+                return Err(VaultError::UnknownCall(call_id.to_owned()));
+            }
+            let ids = segments
+                .iter()
+                .map(|segment| self.insert_one(conn, call_id, segment).map_err(sqlite))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit().map_err(sqlite)?;
+            Ok(ids)
         })
     }
 
@@ -229,6 +224,44 @@ impl TenantVault {
                 .map(|n| u64::try_from(n).unwrap_or(0))
                 .map_err(|e| VaultError::sqlite(path, e))
         })
+    }
+}
+
+impl TenantVault {
+    /// Inserts a segment and its outbox record inside the caller's transaction.
+    fn insert_one(
+        &self,
+        conn: &Connection,
+        call_id: &str,
+        segment: &NewSegment,
+    ) -> rusqlite::Result<i64> {
+        conn.execute(
+            "INSERT INTO segments (call_id, track, start_ms, end_ms, text, redacted, confidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                call_id,
+                segment.track,
+                segment.start_ms,
+                segment.end_ms,
+                segment.text,
+                segment.redacted,
+                segment.confidence
+            ],
+        )?;
+        let id = conn.last_insert_rowid();
+        // The outbox names the segment; the sync client reads its redacted text at send time,
+        // so the text is stored once and deleted once.
+        conn.execute(
+            "INSERT INTO outbox (call_id, kind, idempotency_key, payload, created_at)
+             VALUES (?1, 'segment', ?2, ?3, ?4)",
+            params![
+                call_id,
+                format!("segment/{id}"),
+                id.to_string(),
+                self.clock.now_ms()
+            ],
+        )?;
+        Ok(id)
     }
 }
 
