@@ -29,7 +29,12 @@ fn size(var: &str, default: usize) -> usize {
 fn segment(i: usize) -> NewSegment {
     let text = format!("and the order number is {i}, shipped to the warehouse on the second floor");
     NewSegment {
-        track: if i % 2 == 0 { "caller" } else { "agent" }.to_owned(),
+        track: if i.is_multiple_of(2) {
+            "caller"
+        } else {
+            "agent"
+        }
+        .to_owned(),
         start_ms: i as i64 * 1000,
         end_ms: i as i64 * 1000 + 900,
         redacted: text.clone(),

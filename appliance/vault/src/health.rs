@@ -56,7 +56,7 @@ impl StorageHealth {
                 reason: "the file system is mounted read-only".to_owned(),
             });
         }
-        let free = u64::from(stat.blocks_available()).saturating_mul(stat.fragment_size());
+        let free = stat.blocks_available().saturating_mul(stat.fragment_size());
         if free < self.min_free_bytes {
             return Err(VaultError::StorageFull {
                 path: self.dir.clone(),

@@ -11,10 +11,12 @@ use diala_vault::{ManualClock, MasterKey, NewCall, NewSegment, VaultOptions, Vau
 /// 2026-12-01T00:00:00Z.
 pub const T0: i64 = 1_796_083_200_000;
 
+/// A master key of 32 equal bytes.
 pub fn master(byte: u8) -> MasterKey {
     MasterKey::from_credential(&[byte; 32]).unwrap()
 }
 
+/// The appliance state in `dir` under master key `master_byte`.
 pub fn open_with(
     dir: &Path,
     master_byte: u8,
@@ -24,6 +26,7 @@ pub fn open_with(
     Vaults::open(dir, master(master_byte), options, clock).unwrap()
 }
 
+/// The appliance state in `dir` with no free-space floor and a 10 000-record outbox cap.
 pub fn open(dir: &Path, clock: Arc<ManualClock>) -> Vaults {
     let options = VaultOptions {
         min_free_bytes: 0,
@@ -32,6 +35,7 @@ pub fn open(dir: &Path, clock: Arc<ManualClock>) -> Vaults {
     open_with(dir, 1, clock, options)
 }
 
+/// A call on the `pbx-main` trunk.
 pub fn call(id: &str, started_at_ms: i64) -> NewCall {
     NewCall {
         id: id.to_owned(),
@@ -40,6 +44,7 @@ pub fn call(id: &str, started_at_ms: i64) -> NewCall {
     }
 }
 
+/// A caller segment holding `text`.
 pub fn segment(text: &str, start_ms: i64) -> NewSegment {
     NewSegment {
         track: "caller".to_owned(),
