@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diala_vault::baseline;
-use diala_vault::{DAY_MS, DataKey, ManualClock, NewCall, NewSegment, TenantVault};
+use diala_vault::{
+    DAY_MS, DataKey, ManualClock, NewCall, NewSegment, PURGE_BATCH_CALLS, TenantVault,
+};
 
 const T0: i64 = 1_796_083_200_000;
 const SEGMENTS_PER_CALL: usize = 100;
@@ -134,7 +136,7 @@ fn purge_with_concurrent_writes(dir: &std::path::Path) {
     };
 
     let purge_started = Instant::now();
-    let report = vault.purge_expired(500).unwrap();
+    let report = vault.purge_expired(PURGE_BATCH_CALLS).unwrap();
     let purge = purge_started.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);
     let mut latencies = writer.join().unwrap();

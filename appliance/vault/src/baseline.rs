@@ -16,15 +16,7 @@ pub fn open_unencrypted(
     path: &Path,
     clock: Arc<dyn Clock>,
 ) -> Result<TenantVault, VaultError> {
-    let conn = db::open_unencrypted(path)?;
-    migrate::apply(path, &conn, schema::MIGRATIONS)?;
-    let dir = path.parent().unwrap_or(path);
-    let shared = Shared {
-        health: Arc::new(StorageHealth::new(dir, 0)),
-        clock,
-        outbox_cap: u64::MAX,
-    };
-    Ok(TenantVault::over(tenant, path, conn, &shared))
+    vault_over(tenant, path, db::open_unencrypted(path)?, clock)
 }
 
 /// Opens `path` as an encrypted tenant vault under a fixed `key`, outside any keyring, so the
@@ -35,7 +27,16 @@ pub fn open_encrypted(
     key: &crate::DataKey,
     clock: Arc<dyn Clock>,
 ) -> Result<TenantVault, VaultError> {
-    let conn = db::open_encrypted(path, key.expose())?;
+    vault_over(tenant, path, db::open_encrypted(path, key.expose())?, clock)
+}
+
+/// The same schema and limits for both: no free-space floor, no outbox cap.
+fn vault_over(
+    tenant: &str,
+    path: &Path,
+    conn: rusqlite::Connection,
+    clock: Arc<dyn Clock>,
+) -> Result<TenantVault, VaultError> {
     migrate::apply(path, &conn, schema::MIGRATIONS)?;
     let dir = path.parent().unwrap_or(path);
     let shared = Shared {

@@ -31,6 +31,6 @@ pub use keyring::{Keyring, TenantEntry};
 pub use keys::{DataKey, DerivedKey, KeyPurpose, MasterKey, MasterKeyError};
 pub use tenant::{
     CallRecord, Enqueued, NewCall, NewOutboxRecord, NewSegment, OutboxItem, OutboxStatus,
-    PurgeReport, RetentionDays, StoredSegment, TenantVault,
+    PURGE_BATCH_CALLS, PurgeReport, RetentionDays, StoredSegment, TenantVault,
 };
 pub use vaults::{VaultOptions, Vaults, check_tenant_id};

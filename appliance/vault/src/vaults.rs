@@ -13,7 +13,10 @@ use parking_lot::Mutex;
 
 use crate::audit::{AuditLog, Outcome};
 use crate::tenant::{PurgeReport, Shared, TenantVault};
-use crate::{Clock, Keyring, MasterKey, StorageHealth, TenantEntry, VaultError, fsperm};
+use crate::{
+    Clock, DerivedKey, KeyPurpose, Keyring, MasterKey, StorageHealth, TenantEntry, VaultError,
+    fsperm,
+};
 
 const TENANT_FILE: &str = "vault.db";
 
@@ -166,6 +169,12 @@ impl Vaults {
         // shredded. It is removed so the new tenant starts empty.
         remove_tenant_files(&path)?;
         self.open_tenant(tenant)
+    }
+
+    /// The key of `tenant`'s redaction tokens, derived from the master key.
+    pub fn tenant_token_key(&self, tenant: &str) -> Result<DerivedKey, VaultError> {
+        check_tenant_id(tenant)?;
+        Ok(self.master.lock().derive(KeyPurpose::TenantTokens(tenant)))
     }
 
     /// Every tenant on the appliance.

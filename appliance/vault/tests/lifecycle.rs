@@ -221,3 +221,50 @@ fn master_key_rotation_keeps_every_tenant_readable() {
     assert_eq!(acme.segments("c1").unwrap().len(), 1);
     assert_eq!(vaults.audit().verify().unwrap().first_broken, None);
 }
+
+#[test]
+fn an_action_whose_audit_record_cannot_be_written_is_not_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let vaults = open(dir.path(), Arc::new(ManualClock::at(T0)));
+    vaults.create_tenant("test", "acme", "Acme").unwrap();
+
+    // Break the audit database from another connection holding its key.
+    let key = common::master(1).derive(diala_vault::KeyPurpose::Audit);
+    let conn = rusqlite::Connection::open(dir.path().join("audit.db")).unwrap();
+    let hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
+    conn.pragma_update(None, "key", format!("x'{hex}'"))
+        .unwrap();
+    conn.execute_batch("DROP TABLE records;").unwrap();
+    drop(conn);
+
+    let err = vaults
+        .create_tenant("test", "globex", "Globex")
+        .unwrap_err();
+    assert!(matches!(err, VaultError::AuditUnavailable(_)), "{err}");
+    let err = vaults.delete_tenant("test", "acme").unwrap_err();
+    assert!(matches!(err, VaultError::AuditUnavailable(_)), "{err}");
+    let ids: Vec<_> = vaults
+        .tenants()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["acme"]);
+    assert!(vaults.open_tenant("acme").is_ok());
+    assert!(!dir.path().join("tenants/globex").exists());
+}
+
+#[test]
+fn token_keys_differ_per_tenant_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path(), Arc::new(ManualClock::at(T0)));
+    let acme = first.tenant_token_key("acme").unwrap();
+    let globex = first.tenant_token_key("globex").unwrap();
+    assert_ne!(acme.expose(), globex.expose());
+    drop(first);
+    let again = open(dir.path(), Arc::new(ManualClock::at(T0)));
+    assert_eq!(
+        again.tenant_token_key("acme").unwrap().expose(),
+        acme.expose()
+    );
+}

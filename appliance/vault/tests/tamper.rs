@@ -92,10 +92,7 @@ fn an_audit_record_edited_with_the_right_key_is_caught() {
     drop(vaults);
 
     // Someone with the audit database key rewrites who deleted the tenant.
-    let key = common::master(1).derive(KeyPurpose::Audit);
-    let conn = rusqlite::Connection::open(dir.path().join("audit.db")).unwrap();
-    conn.pragma_update(None, "key", format!("x'{}'", hex(key.expose())))
-        .unwrap();
+    let conn = open_audit_with_its_key(dir.path());
     let changed = conn
         .execute("UPDATE records SET actor = 'config' WHERE seq = 7", [])
         .unwrap();
@@ -143,10 +140,7 @@ fn a_removed_audit_record_is_caught_and_pruning_keeps_the_chain() {
     vaults.checkpoint_all().unwrap();
     drop(vaults);
 
-    let key = common::master(1).derive(KeyPurpose::Audit);
-    let conn = rusqlite::Connection::open(dir.path().join("audit.db")).unwrap();
-    conn.pragma_update(None, "key", format!("x'{}'", hex(key.expose())))
-        .unwrap();
+    let conn = open_audit_with_its_key(dir.path());
     let middle: i64 = conn
         .query_row(
             "SELECT seq FROM records ORDER BY seq LIMIT 1 OFFSET 2",
@@ -162,6 +156,15 @@ fn a_removed_audit_record_is_caught_and_pruning_keeps_the_chain() {
         vaults.audit().verify().unwrap().first_broken,
         Some(middle + 1)
     );
+}
+
+/// The audit database opened directly with its own key, as someone holding it could.
+fn open_audit_with_its_key(dir: &Path) -> rusqlite::Connection {
+    let key = common::master(1).derive(KeyPurpose::Audit);
+    let conn = rusqlite::Connection::open(dir.join("audit.db")).unwrap();
+    conn.pragma_update(None, "key", format!("x'{}'", hex(key.expose())))
+        .unwrap();
+    conn
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -86,18 +86,13 @@ impl Daemon {
                 tracing::error!(%error, "the metrics endpoint stopped");
             }
         });
-        tasks.spawn(storage::run_retention(
-            self.vaults.clone(),
-            self.metrics.clone(),
-            RETENTION_EVERY,
-            stop.clone(),
-        ));
-        tasks.spawn(storage::watch_storage(
-            self.vaults.clone(),
-            self.metrics.clone(),
-            STORAGE_CHECK_EVERY,
-            stop.clone(),
-        ));
+        for (every, job) in [
+            (RETENTION_EVERY, storage::retention_job as fn(&_, &_)),
+            (STORAGE_CHECK_EVERY, storage::storage_job),
+        ] {
+            let (vaults, metrics) = (self.vaults.clone(), self.metrics.clone());
+            tasks.spawn(storage::repeat(vaults, metrics, every, stop.clone(), job));
+        }
         if let Some(every) = notify::watchdog_interval() {
             tasks.spawn(ping_watchdog(every, stop.clone()));
         }

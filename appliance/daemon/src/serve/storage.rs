@@ -7,15 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use diala_vault::{RetentionDays, VaultError, Vaults};
+use diala_vault::{PURGE_BATCH_CALLS, RetentionDays, VaultError, Vaults};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notify;
-
-/// Calls deleted per transaction: calls being written wait at most one batch.
-const PURGE_BATCH: usize = 500;
 
 /// Opens the vault of every configured tenant, creating those that do not exist yet, and
 /// applies their configured retention.
@@ -41,7 +38,7 @@ pub fn open_configured_tenants(vaults: &Vaults, config: &Config) -> Result<(), V
 /// One retention pass over every tenant; returns the calls deleted.
 pub fn retention_pass(vaults: &Vaults, metrics: &Metrics) -> Result<u64, VaultError> {
     let mut total = 0;
-    for (tenant, report) in vaults.purge_expired(PURGE_BATCH)? {
+    for (tenant, report) in vaults.purge_expired(PURGE_BATCH_CALLS)? {
         if report.calls > 0 {
             tracing::info!(
                 tenant,
@@ -59,12 +56,20 @@ pub fn retention_pass(vaults: &Vaults, metrics: &Metrics) -> Result<u64, VaultEr
     Ok(total)
 }
 
-/// Runs [`retention_pass`] every `every` until `stop`.
-pub async fn run_retention(
+/// One scheduled retention pass; a failure is logged and retried at the next one.
+pub fn retention_job(vaults: &Vaults, metrics: &Metrics) {
+    if let Err(error) = retention_pass(vaults, metrics) {
+        tracing::error!(%error, "retention pass failed; retrying next time");
+    }
+}
+
+/// Runs the blocking `job` on tokio's blocking pool every `every` until `stop`.
+pub async fn repeat(
     vaults: Arc<Vaults>,
     metrics: Metrics,
     every: Duration,
     stop: CancellationToken,
+    job: fn(&Vaults, &Metrics),
 ) {
     let mut ticks = tokio::time::interval(every);
     loop {
@@ -73,10 +78,8 @@ pub async fn run_retention(
             _ = ticks.tick() => {}
         }
         let (vaults, metrics) = (vaults.clone(), metrics.clone());
-        match tokio::task::spawn_blocking(move || retention_pass(&vaults, &metrics)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => tracing::error!(%error, "retention pass failed; retrying next time"),
-            Err(error) => tracing::error!(%error, "retention pass panicked"),
+        if let Err(error) = tokio::task::spawn_blocking(move || job(&vaults, &metrics)).await {
+            tracing::error!(%error, "a vault task panicked");
         }
     }
 }
@@ -105,22 +108,9 @@ pub fn check_storage(vaults: &Vaults, metrics: &Metrics) -> bool {
     }
 }
 
-/// Runs [`check_storage`] every `every` until `stop`.
-pub async fn watch_storage(
-    vaults: Arc<Vaults>,
-    metrics: Metrics,
-    every: Duration,
-    stop: CancellationToken,
-) {
-    let mut ticks = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        let (vaults, metrics) = (vaults.clone(), metrics.clone());
-        let _ = tokio::task::spawn_blocking(move || check_storage(&vaults, &metrics)).await;
-    }
+/// One scheduled look at the storage.
+pub fn storage_job(vaults: &Vaults, metrics: &Metrics) {
+    check_storage(vaults, metrics);
 }
 
 #[cfg(test)]

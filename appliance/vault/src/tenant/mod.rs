@@ -12,14 +12,14 @@ pub(crate) mod schema;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use crate::{Clock, DataKey, StorageHealth, VaultError, db, migrate};
 
 pub use calls::{CallRecord, NewCall, NewSegment, StoredSegment};
 pub use outbox::{Enqueued, NewOutboxRecord, OutboxItem, OutboxStatus};
-pub use retention::{PurgeReport, RetentionDays};
+pub use retention::{PURGE_BATCH_CALLS, PurgeReport, RetentionDays};
 
 /// An open tenant vault. Every method takes the one connection in turn; a write returns only
 /// once its transaction is committed to disk.
@@ -105,6 +105,9 @@ impl TenantVault {
             .as_ref()
             .ok_or_else(|| VaultError::UnknownTenant(self.tenant.clone()))?;
         let result = f(conn, &self.path);
+        // A waiting writer goes next: a purge taking the lock batch after batch must not
+        // starve a call that is storing segments.
+        MutexGuard::unlock_fair(guard);
         if let Err(error) = &result {
             self.health.note(error);
         }

@@ -13,6 +13,10 @@ use crate::{DAY_MS, VaultError};
 
 const RETENTION_KEY: &str = "retention_days";
 
+/// Calls deleted per transaction by default: with about a hundred segments a call, a batch
+/// holds the tenant's connection for milliseconds, so calls being written barely wait.
+pub const PURGE_BATCH_CALLS: usize = 20;
+
 /// How long a tenant keeps transcripts: 1 to 365 days, 90 by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionDays(u16);
