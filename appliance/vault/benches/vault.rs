@@ -53,14 +53,13 @@ fn call(id: &str, started_at_ms: i64) -> NewCall {
     }
 }
 
-/// Committed single-segment inserts per second into a new call `call_id`.
-fn inserts_per_second(vault: &TenantVault, call_id: &str, count: usize) -> f64 {
-    vault.begin_call(&call(call_id, T0)).unwrap();
+/// Time taken by `count` committed single-segment inserts into `call_id`.
+fn time_inserts(vault: &TenantVault, call_id: &str, from: usize, count: usize) -> Duration {
     let started = Instant::now();
-    for i in 0..count {
+    for i in from..from + count {
         vault.insert_segment(call_id, &segment(i)).unwrap();
     }
-    count as f64 / started.elapsed().as_secs_f64()
+    started.elapsed()
 }
 
 fn insert_comparison(dir: &std::path::Path) {
@@ -71,16 +70,27 @@ fn insert_comparison(dir: &std::path::Path) {
     let key = DataKey::generate();
     let cipher =
         baseline::open_encrypted("cipher", &dir.join("cipher/vault.db"), &key, clock).unwrap();
+    for vault in [&plain, &cipher] {
+        vault.begin_call(&call("bench", T0)).unwrap();
+    }
 
-    // Halves in the order plain, cipher, cipher, plain, so drift in the machine's load hits
-    // both alike.
-    let half = count / 2;
-    let p1 = inserts_per_second(&plain, "first", half);
-    let c1 = inserts_per_second(&cipher, "first", half);
-    let c2 = inserts_per_second(&cipher, "second", half);
-    let p2 = inserts_per_second(&plain, "second", half);
-    let plain_rate = (p1 + p2) / 2.0;
-    let cipher_rate = (c1 + c2) / 2.0;
+    // Short rounds, alternating which store goes first, so the load other processes put on
+    // the machine and its disk falls on both alike.
+    const ROUND: usize = 50;
+    let (mut plain_time, mut cipher_time) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..count.div_ceil(ROUND) {
+        let from = round * ROUND;
+        if round.is_multiple_of(2) {
+            plain_time += time_inserts(&plain, "bench", from, ROUND);
+            cipher_time += time_inserts(&cipher, "bench", from, ROUND);
+        } else {
+            cipher_time += time_inserts(&cipher, "bench", from, ROUND);
+            plain_time += time_inserts(&plain, "bench", from, ROUND);
+        }
+    }
+    let done = (count.div_ceil(ROUND) * ROUND) as f64;
+    let plain_rate = done / plain_time.as_secs_f64();
+    let cipher_rate = done / cipher_time.as_secs_f64();
     println!("insert_segments_plain_sqlite: {plain_rate:.0} segments/s");
     println!("insert_segments_sqlcipher: {cipher_rate:.0} segments/s");
     println!(
