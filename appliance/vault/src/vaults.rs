@@ -194,6 +194,8 @@ impl Vaults {
             let keyring = self.keyring.lock();
             keyring.data_keys(&self.master.lock(), tenant)?
         };
+        // Limitation: a tenant whose database file was removed behind the daemon's back gets a
+        // new empty one here rather than an error.
         let (vault, version) =
             TenantVault::open(tenant, &self.tenant_path(tenant), &keys, &self.shared)?;
         // A rekey that stopped after the file was rekeyed leaves an older key to forget.

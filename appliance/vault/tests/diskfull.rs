@@ -1,5 +1,5 @@
 //! A full file system: new calls are refused, committed data stays intact, and new calls are
-//! accepted again once there is room. Runs on a small tmpfs this test
+//! accepted again once there is room. A read-only one is refused too. Runs on a small tmpfs this test
 //! mounts (it needs root); it fails, saying why, if it cannot mount one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -11,20 +11,20 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::{T0, call, open_with, segment};
-use diala_vault::{ManualClock, VaultError, VaultOptions};
+use diala_vault::{ManualClock, StorageHealth, VaultError, VaultOptions};
 
 /// A tmpfs mounted for the test and unmounted when dropped.
 struct Tmpfs(tempfile::TempDir);
 
 impl Tmpfs {
-    fn mount(size: &str) -> Self {
+    fn mount(options: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
             .args([
                 "-t",
                 "tmpfs",
                 "-o",
-                &format!("size={size},mode=0700"),
+                &format!("{options},mode=0700"),
                 "tmpfs",
             ])
             .arg(dir.path())
@@ -51,7 +51,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn full_storage_refuses_new_calls_and_keeps_committed_data() {
-    let fs = Tmpfs::mount("3m");
+    let fs = Tmpfs::mount("size=3m");
     let options = VaultOptions {
         min_free_bytes: 256 * 1024,
         outbox_cap: 1_000_000,
@@ -102,4 +102,17 @@ fn full_storage_refuses_new_calls_and_keeps_committed_data() {
 
     drop(acme);
     drop(vaults);
+}
+
+#[test]
+fn a_read_only_file_system_is_refused_and_named() {
+    let fs = Tmpfs::mount("size=1m,ro");
+    let health = StorageHealth::new(fs.path(), 0);
+    let err = health.check().unwrap_err();
+    assert!(
+        matches!(err, VaultError::StorageUnavailable { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert!(health.refusing().is_some());
 }
