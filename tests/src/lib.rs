@@ -213,6 +213,11 @@ impl Daemon {
     /// Waits for `READY=1` and returns the metrics address from its status line.
     pub fn ready(&self) -> SocketAddr {
         let message = self.wait_for("READY=1");
+        self.ready_addr_from(&message)
+    }
+
+    /// The metrics address in the status line of a `READY=1` notification.
+    pub fn ready_addr_from(&self, message: &str) -> SocketAddr {
         let status = message
             .lines()
             .find_map(|l| l.strip_prefix("STATUS="))

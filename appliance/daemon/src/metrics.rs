@@ -21,6 +21,10 @@ pub struct Metrics {
     pub tenants_configured: IntGauge,
     /// Requests refused, by listener and reason.
     pub refused_requests: IntCounterVec,
+    /// 1 while the storage is full or read-only and new calls are refused.
+    pub storage_refusing: IntGauge,
+    /// Calls deleted by retention, by tenant.
+    pub retention_purged_calls: IntCounterVec,
 }
 
 /// A metric could not be registered; only a programming error causes this.
@@ -62,11 +66,24 @@ impl Metrics {
                 "Requests refused",
                 &["listener", "reason"],
             )?,
+            storage_refusing: IntGauge::new(
+                "storage_refusing_new_calls",
+                "1 while the storage is full or read-only and new calls are refused",
+            )?,
+            retention_purged_calls: counter_vec(
+                &registry,
+                "retention_purged_calls_total",
+                "Calls deleted by retention",
+                &["tenant"],
+            )?,
             registry,
         };
         metrics
             .registry
             .register(Box::new(metrics.tenants_configured.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.storage_refusing.clone()))?;
         // Present from the start, so a dashboard shows zero rather than no data.
         for outcome in ["applied", "refused"] {
             metrics.config_reloads.with_label_values(&[outcome]);

@@ -53,6 +53,15 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// A short public name of this master key: 16 hex characters from HKDF, which reveal
+    /// nothing of the key but tell two master keys apart.
+    pub fn fingerprint(&self) -> String {
+        let derived = self.derive(KeyPurpose::Fingerprint);
+        hex::encode(derived.expose().get(..8).unwrap_or_default())
+    }
+}
+
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MasterKey([redacted])")
@@ -68,6 +77,12 @@ pub enum KeyPurpose<'a> {
     Audit,
     /// A tenant's redaction-token key.
     TenantTokens(&'a str),
+    /// The key that wraps the tenants' data keys in the keyring.
+    KeyWrap,
+    /// The HMAC key that chains the audit records.
+    AuditChain,
+    /// A public fingerprint of the master key, to tell which master key wrapped a data key.
+    Fingerprint,
 }
 
 impl KeyPurpose<'_> {
@@ -76,6 +91,9 @@ impl KeyPurpose<'_> {
             KeyPurpose::Keyring => "keyring".to_owned(),
             KeyPurpose::Audit => "audit".to_owned(),
             KeyPurpose::TenantTokens(tenant) => format!("tenant-tokens/{tenant}"),
+            KeyPurpose::KeyWrap => "key-wrap".to_owned(),
+            KeyPurpose::AuditChain => "audit-chain".to_owned(),
+            KeyPurpose::Fingerprint => "fingerprint".to_owned(),
         };
         Zeroizing::new(info.into_bytes())
     }
@@ -95,6 +113,33 @@ impl DerivedKey {
 impl std::fmt::Debug for DerivedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DerivedKey([redacted])")
+    }
+}
+
+/// A tenant's data key: 256 random bits that open its SQLCipher database. It exists in clear
+/// only in memory; on disk it is always wrapped by the master key.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct DataKey([u8; 32]);
+
+impl DataKey {
+    /// A fresh key from the operating system's random generator.
+    pub fn generate() -> Self {
+        DataKey(rand::random())
+    }
+
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        DataKey(bytes)
+    }
+
+    /// The key bytes, for handing to SQLCipher or the wrapping cipher.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey([redacted])")
     }
 }
 

@@ -1,50 +1,36 @@
-//! Keys and encrypted storage.
+//! Keys and encrypted storage: the key hierarchy, the keyring, one SQLCipher database per
+//! tenant (calls, segments, outbox, settings), retention that really deletes, and the
+//! hash-chained audit log.
 //!
 //! The master key comes from the secrets loader and never leaves this crate except as keys
 //! derived from it. Every database is a SQLCipher file opened with a raw 256-bit key, in a 0700
 //! directory as a 0600 file. This crate knows nothing of networks or protocols; it must never
-//! log key material or stored text, and never open a database without its key.
+//! log key material or stored text, and never open a tenant's database without its key.
 #![forbid(unsafe_code)]
 
+mod audit;
+pub mod baseline;
+mod clock;
 mod db;
+mod error;
 mod fsperm;
+mod health;
 mod keyring;
 mod keys;
+mod migrate;
+mod tenant;
+mod vaults;
+mod wrap;
 
+pub use audit::{AUDIT_KEEP_MS, AuditLog, AuditRecord, ChainReport, Outcome};
+pub use clock::{Clock, DAY_MS, ManualClock, SystemClock};
 pub use db::sqlcipher_version;
-pub use keyring::Keyring;
-pub use keys::{DerivedKey, KeyPurpose, MasterKey, MasterKeyError};
-
-/// What can go wrong opening or using a vault database.
-#[derive(Debug, thiserror::Error)]
-pub enum VaultError {
-    /// The directory or file could not be created or given its permissions.
-    #[error(
-        "cannot prepare {path}: {source}; check that the state directory is writable by the daemon's user"
-    )]
-    Filesystem {
-        /// The path that failed.
-        path: std::path::PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file exists but does not open with the key derived from this master key.
-    #[error(
-        "{path} does not open with the configured master key: either the master key changed or the file is not a diala-edge database"
-    )]
-    WrongKey {
-        /// The database file.
-        path: std::path::PathBuf,
-    },
-    /// The linked SQLite library has no encryption; the build is broken.
-    #[error("the linked SQLite has no SQLCipher support; this build cannot store data safely")]
-    NoCipher,
-    /// SQLite reported an error.
-    #[error("database {path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: std::path::PathBuf,
-        /// The underlying error.
-        source: rusqlite::Error,
-    },
-}
+pub use error::VaultError;
+pub use health::StorageHealth;
+pub use keyring::{Keyring, TenantEntry};
+pub use keys::{DataKey, DerivedKey, KeyPurpose, MasterKey, MasterKeyError};
+pub use tenant::{
+    CallRecord, Enqueued, NewCall, NewOutboxRecord, NewSegment, OutboxItem, OutboxStatus,
+    PURGE_BATCH_CALLS, PurgeReport, RetentionDays, StoredSegment, TenantVault,
+};
+pub use vaults::{VaultOptions, Vaults, check_tenant_id};

@@ -2,10 +2,11 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use diala_vault::Keyring;
+use diala_vault::Vaults;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -15,13 +16,20 @@ use crate::logging::LogControl;
 use crate::metrics::{self, Metrics};
 use crate::notify;
 
+use super::storage;
+
+/// How often retention runs. Expiry is counted in days, so an hour late is well within it.
+const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How often the storage is looked at when nothing writes.
+const STORAGE_CHECK_EVERY: Duration = Duration::from_secs(10);
+
 /// Everything the running daemon owns.
 pub struct Daemon {
     config_path: PathBuf,
     config: Config,
     log: LogControl,
     metrics: Metrics,
-    keyring: Keyring,
+    vaults: Arc<Vaults>,
 }
 
 /// Why the main loop ended.
@@ -47,7 +55,7 @@ impl Daemon {
         config: Config,
         log: LogControl,
         metrics: Metrics,
-        keyring: Keyring,
+        vaults: Arc<Vaults>,
     ) -> Self {
         metrics.tenants_configured.set(config.tenants.len() as i64);
         Daemon {
@@ -55,7 +63,7 @@ impl Daemon {
             config,
             log,
             metrics,
-            keyring,
+            vaults,
         }
     }
 
@@ -78,11 +86,23 @@ impl Daemon {
                 tracing::error!(%error, "the metrics endpoint stopped");
             }
         });
+        for (every, job) in [
+            (RETENTION_EVERY, storage::retention_job as fn(&_, &_)),
+            (STORAGE_CHECK_EVERY, storage::storage_job),
+        ] {
+            let (vaults, metrics) = (self.vaults.clone(), self.metrics.clone());
+            tasks.spawn(storage::repeat(vaults, metrics, every, stop.clone(), job));
+        }
         if let Some(every) = notify::watchdog_interval() {
             tasks.spawn(ping_watchdog(every, stop.clone()));
         }
 
-        let status = format!("serving; metrics on http://{metrics_addr}/metrics");
+        let status = match self.vaults.storage().refusing() {
+            None => format!("serving; metrics on http://{metrics_addr}/metrics"),
+            Some(why) => format!(
+                "serving but refusing new calls ({why}); metrics on http://{metrics_addr}/metrics"
+            ),
+        };
         notify::ready(&status);
         tracing::info!(metrics = %metrics_addr, tenants = self.config.tenants.len(), "ready");
 
@@ -120,7 +140,7 @@ impl Daemon {
             );
         }
 
-        self.keyring.checkpoint()?;
+        self.vaults.checkpoint_all()?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -128,7 +148,10 @@ impl Daemon {
     /// Re-reads the config on SIGHUP; see [`super::reload`] for what it may change.
     fn reload(&mut self) {
         notify::reloading();
-        let outcome = super::reload::apply(&self.config_path, &mut self.config, &self.log);
+        let outcome = super::reload::apply(&self.config_path, &mut self.config, &self.log)
+            .and_then(|()| {
+                storage::open_configured_tenants(&self.vaults, &self.config).map_err(Into::into)
+            });
         let status = match &outcome {
             Ok(()) => {
                 self.metrics

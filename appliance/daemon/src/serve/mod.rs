@@ -2,17 +2,19 @@
 //!
 //! Start-up is strictly ordered so that a misconfigured box fails before it binds anything and a
 //! working one is never half-started: refuse secrets in the environment, validate the config,
-//! set up scrubbed logging, read the secrets, bind the listeners, drop root, open the state, and
-//! only then tell systemd `READY=1`.
+//! set up scrubbed logging, read the secrets, bind the listeners, drop root, open the state and
+//! every configured tenant's vault, and only then tell systemd `READY=1`.
 
 mod daemon;
 mod reload;
+mod storage;
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use diala_vault::Keyring;
+use diala_vault::{SystemClock, VaultOptions, Vaults};
 
 use crate::config::{self, Config, LogFormat};
 use crate::metrics::Metrics;
@@ -43,11 +45,28 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
     drop_root(&config, &state_dir)?;
 
     notify::status("opening state");
-    let keyring = Keyring::open(&state_dir, &secrets.master_key)?;
-    tracing::info!(appliance = keyring.appliance_id(), "state open");
+    let vaults = Vaults::open(
+        &state_dir,
+        secrets.master_key,
+        VaultOptions::default(),
+        Arc::new(SystemClock),
+    )?;
+    storage::open_configured_tenants(&vaults, &config)?;
+    tracing::info!(
+        appliance = vaults.appliance_id(),
+        tenants = config.tenants.len(),
+        "state open"
+    );
 
     let metrics = Metrics::new()?;
-    let daemon = Daemon::new(config_path.to_owned(), config, log, metrics, keyring);
+    storage::check_storage(&vaults, &metrics);
+    let daemon = Daemon::new(
+        config_path.to_owned(),
+        config,
+        log,
+        metrics,
+        Arc::new(vaults),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("diala-edge")

@@ -18,6 +18,9 @@ pub enum ReloadError {
     /// The new log filter could not be installed.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// A tenant of the new configuration could not be opened or created.
+    #[error(transparent)]
+    Vault(#[from] diala_vault::VaultError),
 }
 
 /// Loads the configuration at `path` and, if it is valid, makes it the running one.
