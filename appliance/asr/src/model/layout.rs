@@ -138,7 +138,9 @@ impl GgmlType {
     /// Bytes a row-major tensor of `elements` values takes, if they fill whole blocks.
     pub fn bytes_for(self, elements: usize) -> Option<usize> {
         let (bytes, per_block) = self.block();
-        elements.is_multiple_of(per_block).then(|| elements / per_block * bytes)
+        elements
+            .is_multiple_of(per_block)
+            .then(|| elements / per_block * bytes)
     }
 }
 
