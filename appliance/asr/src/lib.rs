@@ -6,7 +6,17 @@
 #![forbid(unsafe_code)]
 
 pub mod convert;
+pub mod engine;
 pub mod model;
+pub mod split;
+mod transcriber;
+pub mod wav;
+pub mod wer;
+
+pub use engine::{EngineConfig, EngineError, WhisperEngine};
+pub use transcriber::{
+    MAX_UTTERANCE, Pending, SAMPLE_RATE, Segment, TranscribeError, Transcriber, Utterance,
+};
 
 /// The version of whisper.cpp this binary links, e.g. `1.8.3`.
 pub fn whisper_cpp_version() -> &'static str {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use diala_asr::convert::{self, Quant};
+use diala_asr::{EngineConfig, WhisperEngine};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -53,14 +54,20 @@ pub fn imported_model(quant: Quant) -> PathBuf {
     .clone()
 }
 
-/// A real recording from the shared audio directory, as 16-bit samples and its rate.
-pub fn recording(name: &str) -> (Vec<i16>, u32) {
-    let path = workspace().join("../shared/audio").join(name);
-    let reader = hound::WavReader::open(&path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    let rate = reader.spec().sample_rate;
-    let samples = reader.into_samples::<i16>().map(Result::unwrap).collect();
-    (samples, rate)
+/// A real recording from the shared audio directory, as 16 kHz samples.
+pub fn recording(name: &str) -> Vec<f32> {
+    diala_asr::wav::read_16k(&workspace().join("../shared/audio").join(name)).unwrap()
+}
+
+/// An engine on the imported tiny.en with `workers` workers and room for `depth` utterances.
+pub fn engine(workers: usize, depth: usize) -> WhisperEngine {
+    let mut config = EngineConfig {
+        model: imported_model(Quant::Q8_0),
+        ..EngineConfig::default()
+    };
+    config.workers = workers;
+    config.queue_depth = depth;
+    WhisperEngine::start(&config).unwrap()
 }
 
 /// The reference transcript of a recording (`jfk`, `osr34`).
