@@ -51,7 +51,9 @@ pub fn run(path: &Path, json: bool, out: &mut impl Write) -> anyhow::Result<()> 
     let config = config::load(path)?;
     let asr = match &config.asr {
         Some(section) => {
-            let info = section.check_model(path).map_err(config::ConfigError::from)?;
+            let info = section
+                .check_model(path)
+                .map_err(config::ConfigError::from)?;
             Some(AsrSummary {
                 model: section.model_path(path),
                 model_mb: (info.bytes as f64 / 1e5).round() / 10.0,
@@ -64,7 +66,10 @@ pub fn run(path: &Path, json: bool, out: &mut impl Write) -> anyhow::Result<()> 
         }
         None => None,
     };
-    let summary = Summary { asr, ..summarise(path, &config) };
+    let summary = Summary {
+        asr,
+        ..summarise(path, &config)
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;

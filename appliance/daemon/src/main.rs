@@ -39,13 +39,20 @@ fn main() -> ExitCode {
         Command::MasterKey(MasterKeyCommand::Create { plain, output }) => {
             create_master_key(plain, output.as_deref())
         }
-        Command::Model(ModelCommand::Import { source, output, quant }) => {
-            model_cmd::import(&source, &output, quant, &mut std::io::stdout().lock())
-        }
+        Command::Model(ModelCommand::Import {
+            source,
+            output,
+            quant,
+        }) => model_cmd::import(&source, &output, quant, &mut std::io::stdout().lock()),
         Command::Model(ModelCommand::Check { path }) => {
             model_cmd::check(&cli.config, path, &mut std::io::stdout().lock())
         }
-        Command::Transcribe { file, model, threads, json } => transcribe::run(
+        Command::Transcribe {
+            file,
+            model,
+            threads,
+            json,
+        } => transcribe::run(
             &cli.config,
             &file,
             model,

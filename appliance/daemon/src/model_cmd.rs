@@ -12,7 +12,12 @@ use crate::cli::QuantArg;
 use crate::config;
 
 /// Converts `source` into a model file at `output` and describes the result.
-pub fn import(source: &Path, output: &Path, quant: QuantArg, out: &mut impl Write) -> anyhow::Result<()> {
+pub fn import(
+    source: &Path,
+    output: &Path,
+    quant: QuantArg,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let quant = match quant {
         QuantArg::Q8_0 => Quant::Q8_0,
         QuantArg::F16 => Quant::F16,
@@ -23,7 +28,11 @@ pub fn import(source: &Path, output: &Path, quant: QuantArg, out: &mut impl Writ
 }
 
 /// Checks the model at `path`, or the configured one.
-pub fn check(config_path: &Path, path: Option<PathBuf>, out: &mut impl Write) -> anyhow::Result<()> {
+pub fn check(
+    config_path: &Path,
+    path: Option<PathBuf>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let path = match path {
         Some(path) => path,
         None => configured_model(config_path)?,
@@ -37,7 +46,10 @@ pub fn check(config_path: &Path, path: Option<PathBuf>, out: &mut impl Write) ->
 pub fn configured_model(config_path: &Path) -> anyhow::Result<PathBuf> {
     let config = config::load(config_path)?;
     let asr = config.asr.with_context(|| {
-        format!("{} has no [asr] section; give the model file", config_path.display())
+        format!(
+            "{} has no [asr] section; give the model file",
+            config_path.display()
+        )
     })?;
     Ok(asr.model_path(config_path))
 }

