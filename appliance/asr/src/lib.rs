@@ -1,8 +1,22 @@
 //! Speech recognition on the box with whisper.cpp (through whisper-rs).
 //!
 //! Audio goes in, timed text comes out, and nothing leaves the process. This crate knows
-//! nothing of the network, never logs recognised text, and never fetches a model at run time.
+//! nothing of the network, never logs recognised text, and never fetches a model at run time:
+//! models are imported from a CTranslate2 package by [`convert`] and checked by [`model`].
 #![forbid(unsafe_code)]
+
+pub mod convert;
+pub mod engine;
+pub mod model;
+pub mod split;
+mod transcriber;
+pub mod wav;
+pub mod wer;
+
+pub use engine::{EngineConfig, EngineError, WhisperEngine};
+pub use transcriber::{
+    MAX_UTTERANCE, Pending, SAMPLE_RATE, Segment, TranscribeError, Transcriber, Utterance,
+};
 
 /// The version of whisper.cpp this binary links, e.g. `1.8.3`.
 pub fn whisper_cpp_version() -> &'static str {

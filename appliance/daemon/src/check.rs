@@ -3,7 +3,7 @@
 //! Numbers (DIDs) are counted, never printed: output like this ends up pasted into tickets.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -16,6 +16,19 @@ struct Summary<'a> {
     valid: bool,
     tenants: Vec<TenantSummary<'a>>,
     trunks: Vec<TrunkSummary<'a>>,
+    asr: Option<AsrSummary>,
+}
+
+/// `[asr]` with what the model check found.
+#[derive(Debug, Serialize)]
+struct AsrSummary {
+    model: PathBuf,
+    model_mb: f64,
+    weights: String,
+    workers: usize,
+    threads_per_worker: usize,
+    queue_depth: usize,
+    language: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -37,7 +50,27 @@ struct TrunkSummary<'a> {
 /// Validates the configuration at `path` and writes a summary to `out`.
 pub fn run(path: &Path, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let config = config::load(path)?;
-    let summary = summarise(path, &config);
+    let asr = match &config.asr {
+        Some(section) => {
+            let info = section
+                .check_model(path)
+                .map_err(config::ConfigError::from)?;
+            Some(AsrSummary {
+                model: section.model_path(path),
+                model_mb: (info.bytes as f64 / 1e5).round() / 10.0,
+                weights: format!("{:?}", info.weight_type),
+                workers: section.workers,
+                threads_per_worker: section.threads_per_worker,
+                queue_depth: section.queue_depth,
+                language: section.language.clone(),
+            })
+        }
+        None => None,
+    };
+    let summary = Summary {
+        asr,
+        ..summarise(path, &config)
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;
@@ -71,6 +104,7 @@ fn summarise<'a>(path: &'a Path, config: &'a Config) -> Summary<'a> {
         valid: true,
         tenants: tenants.collect(),
         trunks: trunks.collect(),
+        asr: None,
     }
 }
 
@@ -96,6 +130,20 @@ fn write_text(summary: &Summary<'_>, out: &mut impl Write) -> std::io::Result<()
             "  {:<24} tenant {:<24} sources {sources}  numbers {}",
             t.name, t.tenant, t.numbers
         )?;
+    }
+    match &summary.asr {
+        Some(a) => writeln!(
+            out,
+            "asr: model {} ({} MB, {}), {} workers x {} threads, queue {}, language {}",
+            a.model.display(),
+            a.model_mb,
+            a.weights,
+            a.workers,
+            a.threads_per_worker,
+            a.queue_depth,
+            a.language
+        )?,
+        None => writeln!(out, "asr: not configured (calls are not transcribed)")?,
     }
     Ok(())
 }

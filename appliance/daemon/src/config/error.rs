@@ -18,6 +18,9 @@ pub enum ConfigError {
     /// The file was read but a value in it is wrong.
     #[error("{0}")]
     Invalid(Located),
+    /// `asr.model` names a file the recogniser must not load.
+    #[error("asr.model: {0}")]
+    Model(#[from] diala_asr::model::ModelError),
 }
 
 /// A problem at one place in the configuration file.

@@ -3,12 +3,14 @@
 //! Every error names the file, line, column and key and says what was expected. Secrets are
 //! never in this file; the secrets loader reads them from systemd credentials.
 
+mod asr;
 mod error;
 mod schema;
 mod values;
 
 use std::path::{Path, PathBuf};
 
+pub use asr::AsrSection;
 pub use error::ConfigError;
 pub use schema::{Config, LogFormat};
 

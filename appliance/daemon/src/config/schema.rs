@@ -33,6 +33,8 @@ pub struct Config {
     /// SIP trunks that may send calls, and the tenant their numbers belong to.
     #[serde(default)]
     pub trunks: Vec<TrunkConfig>,
+    /// Speech recognition; absent, calls are not transcribed.
+    pub asr: Option<super::AsrSection>,
 }
 
 /// `[daemon]`

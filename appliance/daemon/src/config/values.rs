@@ -8,7 +8,7 @@ use diala_redact::Policy;
 use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
 
 /// Reads an integer in `min..=max`; `what` is how the error describes the expected value.
-fn bounded<'de, D: Deserializer<'de>>(
+pub(super) fn bounded<'de, D: Deserializer<'de>>(
     d: D,
     min: u64,
     max: u64,

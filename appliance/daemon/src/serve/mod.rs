@@ -29,6 +29,7 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
     let log = logging::init(log_format.unwrap_or(config.log.format), &config.log.level.0)?;
     make_undumpable()?;
     tracing::info!(config = %config_path.display(), "starting");
+    check_speech_model(config_path, &config)?;
 
     notify::status("reading secrets");
     let secrets = secrets::load_configured(config_path, &config)?;
@@ -73,6 +74,26 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(daemon.run(metrics_listener))
+}
+
+/// A model whisper.cpp would choke on stops the daemon here, with the reason, before it binds
+/// anything.
+fn check_speech_model(config_path: &Path, config: &Config) -> anyhow::Result<()> {
+    let Some(asr) = &config.asr else {
+        tracing::warn!("no [asr] section: calls will not be transcribed");
+        return Ok(());
+    };
+    notify::status("checking the speech model");
+    let info = asr
+        .check_model(config_path)
+        .map_err(config::ConfigError::from)?;
+    tracing::info!(
+        model = %asr.model_path(config_path).display(),
+        layers = info.hparams.n_audio_layer,
+        weights = ?info.weight_type,
+        "speech model checked"
+    );
+    Ok(())
 }
 
 /// A core dump or a ptrace attach by another process of the same user would expose the master

