@@ -50,7 +50,7 @@ fn wheel() -> PathBuf {
 }
 
 fn reference() -> String {
-    let refs = std::fs::read_to_string(workspace().join("../shared/audio/refs.tsv")).unwrap();
+    let refs = std::fs::read_to_string(workspace().join("tests/data/audio/refs.tsv")).unwrap();
     refs.lines()
         .find_map(|l| l.strip_prefix("osr34\t"))
         .unwrap()
@@ -59,7 +59,7 @@ fn reference() -> String {
 
 /// The telephone recording cut into utterances, rounded to 16-bit as both engines get them.
 fn utterances(dir: &Path) -> (Vec<Vec<f32>>, Vec<PathBuf>) {
-    let samples = wav::read_16k(&workspace().join("../shared/audio/osr34_8k_orig.wav")).unwrap();
+    let samples = wav::read_16k(&workspace().join("tests/data/audio/osr34_8k_orig.wav")).unwrap();
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 16_000,

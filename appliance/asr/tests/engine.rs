@@ -1,6 +1,6 @@
-//! The whisper-rs engine on real weights and real recordings: accuracy on the shared
-//! recordings, nothing from silence and line noise, call-relative times, backpressure, and a
-//! clear refusal of a bad model or language.
+//! The whisper-rs engine on real weights and real recordings: accuracy on the recordings in
+//! `tests/data/audio`, nothing from silence and line noise, call-relative times, backpressure,
+//! and a clear refusal of a bad model or language.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -133,7 +133,7 @@ mod tests {
         // A configuration naming the model, as a sysadmin would have it.
         let config = dir.path().join("appliance.toml");
         std::fs::write(&config, "[asr]\nmodel = \"tiny.bin\"\n").unwrap();
-        let jfk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/audio/jfk.wav");
+        let jfk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/audio/jfk.wav");
 
         let mut text = Vec::new();
         run(&config, &jfk, None, 2, false, &mut text).unwrap();

@@ -40,9 +40,9 @@ fn seconds_per_round(mut work: impl FnMut()) -> f64 {
 
 fn recording(name: &str) -> Audio {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/audio")
+        .join("../../tests/data/audio")
         .join(name);
-    wav::read(std::fs::File::open(&path).expect("the shared recordings")).unwrap()
+    wav::read(std::fs::File::open(&path).expect("the recordings in tests/data/audio")).unwrap()
 }
 
 fn report_x_realtime(name: &str, audio_seconds: f64, seconds: f64) {

@@ -48,9 +48,9 @@ pub fn imported_model(quant: Quant) -> PathBuf {
     .clone()
 }
 
-/// A real recording from the shared audio directory, as 16 kHz samples.
+/// A real recording from `tests/data/audio`, as 16 kHz samples.
 pub fn recording(name: &str) -> Vec<f32> {
-    diala_asr::wav::read_16k(&workspace().join("../shared/audio").join(name)).unwrap()
+    diala_asr::wav::read_16k(&workspace().join("tests/data/audio").join(name)).unwrap()
 }
 
 /// An engine on the imported tiny.en with `workers` workers and room for `depth` utterances.
@@ -66,7 +66,7 @@ pub fn engine(workers: usize, depth: usize) -> WhisperEngine {
 
 /// The reference transcript of a recording (`jfk`, `osr34`).
 pub fn reference(id: &str) -> String {
-    let path = workspace().join("../shared/audio/refs.tsv");
+    let path = workspace().join("tests/data/audio/refs.tsv");
     let text = std::fs::read_to_string(&path).unwrap();
     text.lines()
         .filter_map(|l| l.split_once('\t'))

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use diala_media::{Frame, Track, Utterance, UtteranceCutter, VadConfig, VadEvent};
 
-/// The shared recordings directory beside the repository.
+/// The recordings kept as test data in `tests/data/audio`.
 pub fn audio_path(name: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/audio");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/audio");
     let path = root.join(name);
     assert!(path.exists(), "missing recording {}", path.display());
     path
