@@ -25,6 +25,10 @@ pub struct Metrics {
     pub storage_refusing: IntGauge,
     /// Calls deleted by retention, by tenant.
     pub retention_purged_calls: IntCounterVec,
+    /// Outbox records waiting for the control plane, by tenant.
+    pub outbox_pending: IntGaugeVec,
+    /// 1 while a tenant's outbox backlog is at 80% of its cap or more.
+    pub outbox_alert: IntGaugeVec,
 }
 
 /// A metric could not be registered; only a programming error causes this.
@@ -76,6 +80,18 @@ impl Metrics {
                 "Calls deleted by retention",
                 &["tenant"],
             )?,
+            outbox_pending: gauge_vec(
+                &registry,
+                "outbox_pending",
+                "Outbox records waiting for the control plane",
+                &["tenant"],
+            )?,
+            outbox_alert: gauge_vec(
+                &registry,
+                "outbox_alert",
+                "1 while the outbox backlog is at 80% of its cap or more",
+                &["tenant"],
+            )?,
             registry,
         };
         metrics
@@ -109,6 +125,17 @@ fn counter_vec(
     let counter = IntCounterVec::new(Opts::new(name, help), labels)?;
     registry.register(Box::new(counter.clone()))?;
     Ok(counter)
+}
+
+fn gauge_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntGaugeVec, prometheus::Error> {
+    let gauge = IntGaugeVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(gauge.clone()))?;
+    Ok(gauge)
 }
 
 /// Serves `GET /metrics` on `listener` until `stop` is cancelled.

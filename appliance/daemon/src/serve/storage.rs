@@ -108,9 +108,47 @@ pub fn check_storage(vaults: &Vaults, metrics: &Metrics) -> bool {
     }
 }
 
-/// One scheduled look at the storage.
+/// Looks at every tenant's outbox and raises the alert once a backlog reaches 80% of the cap,
+/// before new calls are refused at the cap; returns the tenants in alert.
+pub fn check_outboxes(vaults: &Vaults, metrics: &Metrics) -> Result<Vec<String>, VaultError> {
+    let mut alerting = Vec::new();
+    for tenant in vaults.tenants()? {
+        let status = vaults.open_tenant(&tenant.id)?.outbox_status()?;
+        let id = tenant.id.as_str();
+        let pending = i64::try_from(status.pending).unwrap_or(i64::MAX);
+        metrics.outbox_pending.with_label_values(&[id]).set(pending);
+
+        let alert = metrics.outbox_alert.with_label_values(&[id]);
+        let was_alerting = alert.get() == 1;
+        if status.alert && !was_alerting {
+            tracing::error!(
+                tenant = id,
+                pending = status.pending,
+                cap = status.cap,
+                "outbox backlog above 80% of its cap; new calls will be refused at the cap \
+                 until the control plane takes the records"
+            );
+        } else if !status.alert && was_alerting {
+            tracing::info!(
+                tenant = id,
+                pending = status.pending,
+                "outbox backlog back below the alert"
+            );
+        }
+        alert.set(i64::from(status.alert));
+        if status.alert {
+            alerting.push(tenant.id);
+        }
+    }
+    Ok(alerting)
+}
+
+/// One scheduled look at the storage and the outboxes.
 pub fn storage_job(vaults: &Vaults, metrics: &Metrics) {
     check_storage(vaults, metrics);
+    if let Err(error) = check_outboxes(vaults, metrics) {
+        tracing::error!(%error, "cannot read the outbox backlog; retrying next time");
+    }
 }
 
 #[cfg(test)]
@@ -178,5 +216,54 @@ mod tests {
             .get();
         assert_eq!(purged, 1);
         assert!(!check_storage(&vaults, &metrics));
+    }
+
+    fn segment(start_ms: i64) -> NewSegment {
+        NewSegment {
+            track: "caller".to_owned(),
+            start_ms,
+            end_ms: start_ms + 1,
+            text: None,
+            redacted: "hi".to_owned(),
+            confidence: 1.0,
+        }
+    }
+
+    #[test]
+    fn an_outbox_backlog_raises_the_alert_at_80_percent_of_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::at(T0));
+        let master = MasterKey::from_credential(&[4; 32]).unwrap();
+        let options = VaultOptions {
+            min_free_bytes: 0,
+            outbox_cap: 10,
+        };
+        let vaults = Vaults::open(dir.path(), master, options, clock).unwrap();
+        open_configured_tenants(&vaults, &config(dir.path())).unwrap();
+        let acme = vaults.open_tenant("acme").unwrap();
+        let call = NewCall {
+            id: "c1".to_owned(),
+            trunk: "pbx".to_owned(),
+            started_at_ms: T0,
+        };
+        acme.begin_call(&call).unwrap();
+        let metrics = Metrics::new().unwrap();
+        let pending = || metrics.outbox_pending.with_label_values(&["acme"]).get();
+
+        let mut stored = 0;
+        while acme.outbox_status().unwrap().pending < 7 {
+            acme.insert_segment("c1", &segment(stored)).unwrap();
+            stored += 1;
+        }
+        assert!(check_outboxes(&vaults, &metrics).unwrap().is_empty());
+        assert_eq!(metrics.outbox_alert.with_label_values(&["acme"]).get(), 0);
+
+        while acme.outbox_status().unwrap().pending < 8 {
+            acme.insert_segment("c1", &segment(stored)).unwrap();
+            stored += 1;
+        }
+        assert_eq!(check_outboxes(&vaults, &metrics).unwrap(), ["acme"]);
+        assert_eq!(metrics.outbox_alert.with_label_values(&["acme"]).get(), 1);
+        assert!(pending() >= 8);
     }
 }
