@@ -41,7 +41,8 @@ PIP ?= python3 -m pip
 BENCH_VENV := target/bench-venv
 BENCH_PY_PACKAGES := presidio-analyzer==2.2.366 faster-whisper==1.2.1
 
-# cargo-deny checks licenses, bans and sources offline; its advisory database is not reachable.
+# cargo-deny checks licenses, bans and sources offline (its advisory database is not
+# reachable), on every crate of the lock file: `cargo fetch` brings those of other platforms too.
 CARGO_DENY_VERSION := 0.20.2
 
 .PHONY: all deps bench-deps build release deb demo test lint fmt bench clean
@@ -83,6 +84,7 @@ demo: build
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) fetch --locked
 	cargo-deny --offline check licenses bans sources
 
 fmt:
