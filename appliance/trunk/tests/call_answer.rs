@@ -3,86 +3,10 @@
 //! forged, stale and replayed requests are refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod support;
 
-use diala_trunk::twilio::signature::{Algorithm, sign};
-use diala_trunk::twilio::{
-    Account, Accounts, AuthToken, DialTarget, PublicBase, Refusal, ReplayGuard, StreamMode,
-    StreamTokens, TokenSlot, TwilioTrunk, Verifier,
-};
-
-const BASE: &str = "https://edge.example.com";
-const ACME: &str = "AC00000000000000000000000000000001";
-const GLOBEX: &str = "AC00000000000000000000000000000002";
-const CALL: &str = "CA0000000000000000000000000000000a";
-
-fn at(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
-}
-
-fn trunk() -> TwilioTrunk {
-    let mut accounts = Accounts::new();
-    let acme = Account {
-        tenant: "acme".into(),
-        primary: AuthToken::new("acme-new"),
-        secondary: Some(AuthToken::new("acme-old")),
-        algorithm: Algorithm::HmacSha1,
-        mode: StreamMode::Connect,
-    };
-    let globex = Account {
-        tenant: "globex".into(),
-        primary: AuthToken::new("globex-token"),
-        secondary: None,
-        algorithm: Algorithm::HmacSha1,
-        mode: StreamMode::Fork(DialTarget::Sip("sip:desk@pbx.globex.example".into())),
-    };
-    accounts.insert(ACME, acme);
-    accounts.insert(GLOBEX, globex);
-    let verifier = Verifier::new(PublicBase::new(BASE).unwrap(), accounts);
-    let tokens = StreamTokens::with_key([42; 32], Duration::from_secs(60));
-    TwilioTrunk::new(
-        verifier,
-        ReplayGuard::new(Duration::from_secs(600), 1024),
-        tokens,
-    )
-}
-
-fn form(account: &str, call: &str) -> Vec<(String, String)> {
-    [
-        ("AccountSid", account),
-        ("CallSid", call),
-        ("From", "+14155550100"),
-        ("To", "+14155550199"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
-}
-
-fn signed(token: &str, path: &str, params: &[(String, String)]) -> String {
-    sign(
-        Algorithm::HmacSha1,
-        token.as_bytes(),
-        &format!("{BASE}{path}"),
-        params,
-    )
-}
-
-/// The stream URL written into the TwiML.
-fn stream_url(twiml: &str) -> String {
-    let start = twiml.find("url=\"").unwrap() + 5;
-    let len = twiml[start..].find('"').unwrap();
-    twiml[start..start + len].to_owned()
-}
-
-/// The request line path of an upgrade to `url`, and Twilio's signature of it.
-fn upgrade(token: &str, url: &str) -> (String, String) {
-    let path = url
-        .strip_prefix("wss://edge.example.com")
-        .unwrap()
-        .to_owned();
-    (path, sign(Algorithm::HmacSha1, token.as_bytes(), url, &[]))
-}
+use diala_trunk::twilio::{Refusal, TokenSlot, TwilioTrunk};
+use support::{ACME, CALL, GLOBEX, at, form, signed, stream_url, trunk, upgrade};
 
 #[test]
 fn a_call_is_answered_for_the_tenant_whose_token_signed_it() {
