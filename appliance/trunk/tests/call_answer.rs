@@ -162,3 +162,24 @@ fn stale_forged_and_cross_tenant_upgrades_are_refused() {
     // The genuine upgrade still goes through after all those.
     assert!(trunk.accept_stream(&path, Some(&good), at(1)).is_ok());
 }
+
+#[test]
+fn a_status_callback_is_accepted_once() {
+    let mut trunk = trunk();
+    let mut params = form(GLOBEX, CALL);
+    params.push(("CallStatus".to_owned(), "completed".to_owned()));
+    let sig = signed("globex-token", "/twilio/status", &params);
+
+    let call = trunk
+        .accept_status("/twilio/status", Some(&sig), &params, at(0))
+        .unwrap();
+    assert_eq!(call.tenant(), "globex");
+    let again = trunk
+        .accept_status("/twilio/status", Some(&sig), &params, at(5))
+        .unwrap_err();
+    assert_eq!(again.reason(), "replayed");
+    let unsigned = trunk
+        .accept_status("/twilio/status", None, &params, at(5))
+        .unwrap_err();
+    assert_eq!(unsigned.reason(), "unsigned");
+}

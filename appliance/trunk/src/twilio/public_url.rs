@@ -6,6 +6,8 @@
 
 /// The path of the voice webhook.
 pub const VOICE_PATH: &str = "/twilio/voice";
+/// The path of call status callbacks.
+pub const STATUS_PATH: &str = "/twilio/status";
 /// The path prefix of stream upgrades; the stream token follows it.
 pub const STREAM_PATH: &str = "/twilio/stream/";
 

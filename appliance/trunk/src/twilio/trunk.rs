@@ -66,6 +66,9 @@ impl TwilioTrunk {
     }
 
     /// Answers a voice webhook at `now`.
+    ///
+    /// A retry gets the first answer's stream token, which lives shorter than the replay
+    /// window: Twilio retries within its webhook timeout (15 s), well inside the token's life.
     pub fn answer_call(
         &mut self,
         path_and_query: &str,
@@ -97,6 +100,22 @@ impl TwilioTrunk {
             twiml,
             retry: false,
         })
+    }
+
+    /// Accepts a status callback at `now`, once: Twilio only retries a callback that failed,
+    /// so a second delivery of one already accepted is refused as a replay.
+    pub fn accept_status(
+        &mut self,
+        path_and_query: &str,
+        signature: Option<&str>,
+        params: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<VerifiedCall, Refusal> {
+        let call = self
+            .verifier
+            .verify_call(path_and_query, signature, params)?;
+        self.guard.admit_once(signature.unwrap_or_default(), now)?;
+        Ok(call)
     }
 
     /// Accepts a stream upgrade at `now`, once.
