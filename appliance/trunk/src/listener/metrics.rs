@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::twilio::sequence::SequenceCounter;
+
 /// The refusal reasons, as [`crate::twilio::Refusal::reason`] names them.
 pub const REFUSAL_REASONS: [&str; 6] = [
     "unsigned",
@@ -19,6 +21,10 @@ pub struct TrunkMetrics {
     retries: AtomicU64,
     status_callbacks: AtomicU64,
     refusals: [AtomicU64; REFUSAL_REASONS.len()],
+    streams: AtomicU64,
+    stream_refusals: AtomicU64,
+    sequence_gaps: AtomicU64,
+    missing_messages: AtomicU64,
 }
 
 impl TrunkMetrics {
@@ -43,6 +49,37 @@ impl TrunkMetrics {
         index
             .and_then(|i| self.refusals.get(i))
             .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Streams opened after a verified upgrade.
+    pub fn streams(&self) -> u64 {
+        self.streams.load(Ordering::Relaxed)
+    }
+
+    /// Streams closed by us for a bad frame.
+    pub fn stream_refusals(&self) -> u64 {
+        self.stream_refusals.load(Ordering::Relaxed)
+    }
+
+    /// Jumps in stream sequence numbers, and the messages they skipped, over closed streams.
+    pub fn sequence_gaps(&self) -> (u64, u64) {
+        let gaps = self.sequence_gaps.load(Ordering::Relaxed);
+        (gaps, self.missing_messages.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn stream_opened(&self) {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stream_refused(&self) {
+        self.stream_refusals.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stream_closed(&self, sequence: &SequenceCounter) {
+        self.sequence_gaps
+            .fetch_add(sequence.gaps, Ordering::Relaxed);
+        self.missing_messages
+            .fetch_add(sequence.missing, Ordering::Relaxed);
     }
 
     pub(crate) fn call(&self, retry: bool) {

@@ -6,6 +6,7 @@
 
 mod metrics;
 mod routes;
+mod stream;
 mod tls;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use metrics::TrunkMetrics;
 pub use routes::router;
+pub use stream::{StreamEnd, StreamUpdate};
 pub use tls::{ServerTls, TlsError, server_config, server_config_der};
 
 /// How long a peer has to finish the TLS handshake.

@@ -7,14 +7,17 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
+use tokio::sync::mpsc;
 
 use super::metrics::TrunkMetrics;
-use crate::twilio::public_url::{STATUS_PATH, VOICE_PATH};
-use crate::twilio::{Refusal, TwilioTrunk};
+use super::stream::{self, StreamUpdate};
+use crate::twilio::public_url::{STATUS_PATH, STREAM_PATH, VOICE_PATH};
+use crate::twilio::{Refusal, StreamSession, TwilioTrunk};
 
 /// Twilio's form posts are a few KiB; anything near this is not Twilio.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -24,6 +27,7 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 struct Routes {
     trunk: Arc<Mutex<TwilioTrunk>>,
     metrics: Arc<TrunkMetrics>,
+    updates: mpsc::Sender<StreamUpdate>,
 }
 
 impl Routes {
@@ -33,15 +37,21 @@ impl Routes {
     }
 }
 
-/// The router for the Twilio trunk's HTTPS listener.
-pub fn router(trunk: TwilioTrunk, metrics: Arc<TrunkMetrics>) -> Router {
+/// The router for the Twilio trunk's HTTPS listener; streams' events go to `updates`.
+pub fn router(
+    trunk: TwilioTrunk,
+    metrics: Arc<TrunkMetrics>,
+    updates: mpsc::Sender<StreamUpdate>,
+) -> Router {
     let routes = Routes {
         trunk: Arc::new(Mutex::new(trunk)),
         metrics,
+        updates,
     };
     Router::new()
         .route(VOICE_PATH, post(voice))
         .route(STATUS_PATH, post(status))
+        .route(&format!("{STREAM_PATH}{{token}}"), get(stream))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(hsts))
         .with_state(routes)
@@ -96,6 +106,27 @@ async fn status(State(r): State<Routes>, uri: Uri, headers: HeaderMap, body: Byt
                 "twilio status"
             );
             StatusCode::NO_CONTENT.into_response()
+        }
+        Err(refusal) => refused(&r.metrics, &refusal),
+    }
+}
+
+async fn stream(
+    State(r): State<Routes>,
+    uri: Uri,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let accepted = r
+        .trunk()
+        .accept_stream(uri.path(), signature(&headers), SystemTime::now());
+    match accepted {
+        Ok(verified) => {
+            let session = StreamSession::new(verified);
+            let (updates, metrics) = (r.updates.clone(), r.metrics.clone());
+            upgrade
+                .max_message_size(stream::MAX_FRAME)
+                .on_upgrade(move |socket| stream::run(socket, session, updates, metrics))
         }
         Err(refusal) => refused(&r.metrics, &refusal),
     }

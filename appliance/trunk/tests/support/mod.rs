@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod listener;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -71,6 +73,20 @@ pub fn signed(token: &str, path: &str, params: &[(String, String)]) -> String {
         token.as_bytes(),
         &format!("{BASE}{path}"),
         params,
+    )
+}
+
+/// A raw HTTP/1.1 form POST to `path`, signed with `signature` if given.
+pub fn post(path: &str, signature: Option<&str>, params: &[(String, String)]) -> String {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let sig = signature.map_or(String::new(), |s| format!("X-Twilio-Signature: {s}\r\n"));
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\n{sig}\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
     )
 }
 
