@@ -17,8 +17,8 @@ const START: &str = r#"{"event":"start","sequenceNumber":"1","start":{
 
 fn media(seq: u64, track: &str, payload: &str) -> String {
     format!(
-        r#"{{"event":"media","sequenceNumber":"{seq}","streamSid":"MZ0001",
-            "media":{{"track":"{track}","chunk":"{seq}","timestamp":"{ts}","payload":"{payload}"}}}}"#,
+        r#"{{"event":"media","sequenceNumber":"{seq}","streamSid":"MZ0001","media":{{
+            "track":"{track}","chunk":"{seq}","timestamp":"{ts}","payload":"{payload}"}}}}"#,
         ts = seq * 20
     )
 }

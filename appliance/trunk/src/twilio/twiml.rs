@@ -83,7 +83,11 @@ mod tests {
     fn fork_streams_both_tracks_then_dials_on() {
         let mode = StreamMode::Fork(DialTarget::Sip("sip:desk@pbx.example?x=1&y=2".into()));
         let xml = answer(&mode, URL);
-        assert!(xml.contains(r#"<Start><Stream url="wss://edge.example/twilio/stream/abc.def" track="both_tracks"/></Start>"#));
+        let start = concat!(
+            r#"<Start><Stream url="wss://edge.example/twilio/stream/abc.def""#,
+            r#" track="both_tracks"/></Start>"#
+        );
+        assert!(xml.contains(start));
         assert!(
             xml.ends_with("<Dial><Sip>sip:desk@pbx.example?x=1&amp;y=2</Sip></Dial></Response>")
         );
