@@ -4,6 +4,7 @@
 //! number, an email or transcript text, and never read a secret from the environment.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod check;
 mod cli;
 mod config;
