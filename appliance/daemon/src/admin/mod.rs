@@ -6,4 +6,10 @@
 //! audit chain before it takes effect, and is not run if that record cannot be written. Nothing
 //! here may log or answer with a secret, a TOTP code, a phone number or transcript text.
 
+pub mod client;
+pub mod enrolment;
+pub mod handlers;
+pub mod peer;
+pub mod protocol;
+pub mod server;
 pub mod totp;

@@ -36,9 +36,6 @@ pub enum TotpError {
     /// The code (or an older one) was already used.
     #[error("that code was already used; wait for the next code")]
     Replayed,
-    /// No step-up, or it has expired.
-    #[error("this command needs a recent step-up; run `diala-edge login` and try again")]
-    StepUpRequired,
 }
 
 /// One user's TOTP secret with its parameters.
@@ -132,14 +129,15 @@ impl StepUp {
         Ok(until)
     }
 
-    /// Succeeds while `uid` holds a step-up: from a login until five minutes later, exclusive.
-    pub fn require(&self, uid: u32) -> Result<(), TotpError> {
+    /// When the step-up of `uid` ends, while they hold one: from a login until five minutes
+    /// later, exclusive. Sensitive commands run only while this is `Some`.
+    pub fn active_until(&self, uid: u32) -> Option<i64> {
         let now = self.clock.now_ms();
         let users = self.users.lock();
-        match users.get(&uid).and_then(|s| s.until_ms) {
-            Some(until) if now < until => Ok(()),
-            _ => Err(TotpError::StepUpRequired),
-        }
+        users
+            .get(&uid)
+            .and_then(|s| s.until_ms)
+            .filter(|until| now < *until)
     }
 }
 
@@ -229,19 +227,19 @@ mod tests {
     #[test]
     fn step_up_lasts_five_minutes_and_the_sixth_refuses() {
         let (clock, step_up, key) = step_up();
-        assert_eq!(step_up.require(0), Err(TotpError::StepUpRequired));
+        assert_eq!(step_up.active_until(0), None);
         let until = step_up.login(0, &key, "081804").unwrap();
         assert_eq!(until, T0_MS + STEP_UP_MS);
-        assert_eq!(step_up.require(0), Ok(()));
+        assert_eq!(step_up.active_until(0), Some(until));
         // Another user is not stepped up by it.
-        assert_eq!(step_up.require(1000), Err(TotpError::StepUpRequired));
+        assert_eq!(step_up.active_until(1000), None);
 
         clock.set(T0_MS + STEP_UP_MS - 1);
-        assert_eq!(step_up.require(0), Ok(()));
+        assert_eq!(step_up.active_until(0), Some(until));
         clock.set(T0_MS + STEP_UP_MS);
-        assert_eq!(step_up.require(0), Err(TotpError::StepUpRequired));
+        assert_eq!(step_up.active_until(0), None);
         clock.set(T0_MS + 6 * 60 * 1000);
-        assert_eq!(step_up.require(0), Err(TotpError::StepUpRequired));
+        assert_eq!(step_up.active_until(0), None);
     }
 
     #[test]
@@ -265,6 +263,6 @@ mod tests {
         assert_eq!(step_up.login(0, &key, "000000"), Err(TotpError::WrongCode));
         assert_eq!(step_up.login(0, &key, "266759"), Err(TotpError::WrongCode));
         assert_eq!(step_up.login(0, &key, ""), Err(TotpError::WrongCode));
-        assert_eq!(step_up.require(0), Err(TotpError::StepUpRequired));
+        assert_eq!(step_up.active_until(0), None);
     }
 }

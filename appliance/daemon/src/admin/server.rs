@@ -1,0 +1,185 @@
+//! The admin socket: bound before the daemon drops root, served on the async runtime, one
+//! JSON line per request and per answer.
+//!
+//! Each request is authorised from the connection's peer credentials before it is read as a
+//! command; a refused peer gets one answer saying why and the connection is closed. Blocking
+//! vault work runs on tokio's blocking pool. A connection never outlives the daemon's stop.
+
+use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nix::unistd::Group;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::handlers::AdminApi;
+use super::peer::{self, ADMIN_GROUP};
+use super::protocol::{self, ErrorKind, MAX_LINE, Response};
+
+/// Why the admin socket could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Another daemon answers on the socket.
+    #[error(
+        "another diala-edge daemon is serving the admin socket {0}; stop it first, or set \
+         admin.socket to another path"
+    )]
+    InUse(PathBuf),
+    /// Creating, binding or setting up the socket failed.
+    #[error("cannot set up the admin socket {path}: {source}")]
+    Io {
+        /// The socket path.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
+/// A bound admin socket, removed when the daemon stops.
+#[derive(Debug)]
+pub struct AdminSocket {
+    listener: std::os::unix::net::UnixListener,
+    path: PathBuf,
+}
+
+/// Binds the admin socket at `path`: 0660, group `diala-admin` when it exists. A socket left by
+/// a daemon that died is replaced; one that answers is not.
+pub fn bind(path: &Path) -> Result<AdminSocket, ServerError> {
+    let io = |source| ServerError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            let what = std::io::Error::other("a file that is not a socket is in the way");
+            return Err(io(what));
+        }
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(ServerError::InUse(path.to_owned()));
+        }
+        std::fs::remove_file(path).map_err(io)?;
+    }
+    let listener = std::os::unix::net::UnixListener::bind(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
+    match Group::from_name(ADMIN_GROUP).ok().flatten() {
+        Some(group) => nix::unistd::chown(path, None, Some(group.gid))
+            .map_err(|e| io(std::io::Error::from(e)))?,
+        None => tracing::warn!(
+            group = ADMIN_GROUP,
+            "the admin group does not exist; only root can use the admin socket"
+        ),
+    }
+    listener.set_nonblocking(true).map_err(io)?;
+    Ok(AdminSocket {
+        listener,
+        path: path.to_owned(),
+    })
+}
+
+impl AdminSocket {
+    /// The socket's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serves connections until `stop`, then removes the socket file.
+    pub async fn serve(self, api: Arc<AdminApi>, stop: CancellationToken) {
+        let listener = match UnixListener::from_std(self.listener) {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::error!(%error, "the admin socket cannot be served");
+                return;
+            }
+        };
+        let connections = TaskTracker::new();
+        loop {
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(connection(stream, api.clone(), stop.clone()));
+                }
+                Err(error) => tracing::warn!(%error, "admin connection not accepted"),
+            }
+        }
+        connections.close();
+        connections.wait().await;
+        // After dropping root the daemon may no longer be allowed to; systemd removes its
+        // runtime directory anyway.
+        if let Err(error) = std::fs::remove_file(&self.path) {
+            tracing::debug!(%error, "admin socket left in place");
+        }
+    }
+}
+
+/// Answers the requests of one connection, one line each, until it closes or the daemon stops.
+async fn connection(stream: UnixStream, api: Arc<AdminApi>, stop: CancellationToken) {
+    let peer = match peer::peer_of(&stream) {
+        Ok(peer) => peer,
+        Err(error) => {
+            tracing::warn!(%error, "admin connection dropped");
+            return;
+        }
+    };
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Vec::new();
+        let mut limited = (&mut reader).take(MAX_LINE);
+        let read = tokio::select! {
+            _ = stop.cancelled() => return,
+            read = limited.read_until(b'\n', &mut line) => read,
+        };
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let too_long = !line.ends_with(b"\n") && line.len() as u64 >= MAX_LINE;
+        let (response, close) = if too_long {
+            let message = "the request is too long";
+            (Response::error(ErrorKind::BadRequest, message), true)
+        } else {
+            answer(&api, &peer, line).await
+        };
+        let Ok(mut out) = serde_json::to_vec(&response) else {
+            return;
+        };
+        out.push(b'\n');
+        if write.write_all(&out).await.is_err() || close {
+            return;
+        }
+    }
+}
+
+/// Authorises the peer for this request, then runs it; says whether to close the connection.
+async fn answer(api: &Arc<AdminApi>, peer: &peer::Peer, line: Vec<u8>) -> (Response, bool) {
+    let admin = match peer::authorise(peer) {
+        Ok(admin) => admin,
+        Err(error) => {
+            tracing::warn!(uid = peer.uid, pid = peer.pid, "admin request refused");
+            return (Response::error(ErrorKind::Refused, error.to_string()), true);
+        }
+    };
+    let request = match protocol::parse_request(&line) {
+        Ok(request) => request,
+        Err((kind, message)) => return (Response::error(kind, message), false),
+    };
+    let api = api.clone();
+    let handled = tokio::task::spawn_blocking(move || api.handle(&admin, &request.command)).await;
+    match handled {
+        Ok(response) => (response, false),
+        Err(error) => {
+            tracing::error!(%error, "an admin command panicked");
+            let message = "the command failed inside the daemon; see its log";
+            (Response::error(ErrorKind::Failed, message), true)
+        }
+    }
+}
