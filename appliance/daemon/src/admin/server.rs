@@ -67,19 +67,31 @@ pub fn bind(path: &Path) -> Result<AdminSocket, ServerError> {
     }
     let listener = std::os::unix::net::UnixListener::bind(path).map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
-    match Group::from_name(ADMIN_GROUP).ok().flatten() {
-        Some(group) => nix::unistd::chown(path, None, Some(group.gid))
-            .map_err(|e| io(std::io::Error::from(e)))?,
-        None => tracing::warn!(
-            group = ADMIN_GROUP,
-            "the admin group does not exist; only root can use the admin socket"
-        ),
-    }
+    give_to_admin_group(path);
     listener.set_nonblocking(true).map_err(io)?;
     Ok(AdminSocket {
         listener,
         path: path.to_owned(),
     })
+}
+
+/// Gives the socket to the group `diala-admin`. Without it only root (and the daemon's own user)
+/// can connect, which is a working if narrower appliance, so a failure is a warning.
+fn give_to_admin_group(path: &Path) {
+    let Some(group) = Group::from_name(ADMIN_GROUP).ok().flatten() else {
+        tracing::warn!(
+            group = ADMIN_GROUP,
+            "the admin group does not exist; only root can use the admin socket"
+        );
+        return;
+    };
+    if let Err(error) = nix::unistd::chown(path, None, Some(group.gid)) {
+        tracing::warn!(
+            %error,
+            group = ADMIN_GROUP,
+            "cannot give the admin socket to the admin group; only root can use it"
+        );
+    }
 }
 
 impl AdminSocket {
