@@ -209,6 +209,72 @@ fn an_unprivileged_user_is_refused() {
     assert!(records.iter().all(|(actor, _, _)| !actor.contains("65534")));
 }
 
+/// Runs `command`, which must succeed.
+fn must(command: &mut Command) {
+    let output = command.output().expect("run a user-database tool");
+    assert!(output.status.success(), "{command:?}: {}", stderr(&output));
+}
+
+#[test]
+fn a_member_of_diala_admin_is_served_and_audited_by_uid() {
+    // The group and the user are made on this machine if missing, and left for later runs:
+    // removing them while another test's daemon looks them up would race.
+    must(Command::new("groupadd").args(["--force", "--system", "diala-admin"]));
+    let user = "diala-adm-test";
+    if nix::unistd::User::from_name(user).unwrap().is_none() {
+        must(Command::new("useradd").args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--groups",
+            "diala-admin",
+            user,
+        ]));
+    }
+    let member = nix::unistd::User::from_name(user).unwrap().unwrap();
+    let (appliance, socket) = appliance();
+    let mut daemon = appliance.spawn();
+    daemon.ready();
+    let meta = std::fs::metadata(&socket).unwrap();
+    let admin_gid = nix::unistd::Group::from_name("diala-admin")
+        .unwrap()
+        .unwrap()
+        .gid;
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::gid(&meta),
+        admin_gid.as_raw()
+    );
+
+    let output = Command::new("setpriv")
+        .arg(format!("--reuid={}", member.uid))
+        .arg(format!("--regid={}", member.gid))
+        .arg("--init-groups")
+        .arg(binary())
+        .arg("--admin-socket")
+        .arg(&socket)
+        .args(["tenant", "list", "--json"])
+        .env_clear()
+        .output()
+        .expect("run setpriv (util-linux)");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list["tenants"].as_array().unwrap().len(), 2);
+    daemon.stop();
+
+    let actor = format!("admin:uid={}", member.uid);
+    let records = audit_records(&appliance);
+    let mine: Vec<_> = records
+        .iter()
+        .filter(|(a, _, _)| *a == actor)
+        .map(|(_, action, outcome)| format!("{action} {outcome}"))
+        .collect();
+    assert_eq!(
+        mine,
+        ["admin.tenant-list started", "admin.tenant-list succeeded"]
+    );
+}
+
 fn exchange(stream: &mut BufReader<UnixStream>, line: &str) -> Value {
     stream.get_mut().write_all(line.as_bytes()).unwrap();
     let mut answer = String::new();
