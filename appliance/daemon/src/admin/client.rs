@@ -121,11 +121,14 @@ pub fn request(socket: &Path, command: Command) -> Result<Reply, ClientError> {
     })
     .map_err(|e| ClientError::Protocol(e.to_string()))?;
     line.push(b'\n');
-    (&stream).write_all(&line)?;
+    // A refused user is answered before the request is read, and the daemon may have closed
+    // its end already: the answer waiting to be read says more than the failed write.
+    let written = (&stream).write_all(&line);
 
     let mut answer = String::new();
     BufReader::new(&stream).read_line(&mut answer)?;
     if answer.is_empty() {
+        written?;
         return Err(ClientError::Protocol(
             "the daemon closed the connection".to_owned(),
         ));

@@ -8,6 +8,7 @@
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use nix::unistd::Group;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
@@ -18,6 +19,9 @@ use tokio_util::task::TaskTracker;
 use super::handlers::AdminApi;
 use super::peer::{self, ADMIN_GROUP};
 use super::protocol::{self, ErrorKind, MAX_LINE, Response};
+
+/// How long a connection may sit without a request before it is closed.
+const IDLE: Duration = Duration::from_secs(300);
 
 /// Why the admin socket could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +136,9 @@ impl AdminSocket {
     }
 }
 
-/// Answers the requests of one connection, one line each, until it closes or the daemon stops.
+/// Answers the requests of one connection, one line each, until it closes, idles for five
+/// minutes, or the daemon stops. Membership is checked again at every request, so a user
+/// removed from the group is refused from the next one.
 async fn connection(stream: UnixStream, api: Arc<AdminApi>, stop: CancellationToken) {
     let peer = match peer::peer_of(&stream) {
         Ok(peer) => peer,
@@ -142,17 +148,27 @@ async fn connection(stream: UnixStream, api: Arc<AdminApi>, stop: CancellationTo
         }
     };
     let (read, mut write) = stream.into_split();
+    // A peer that may not administer is answered at once, before it can send anything or hold
+    // the connection open.
+    if let Err(error) = peer::authorise(&peer) {
+        let _ = write_response(&mut write, &refusal(&peer, &error)).await;
+        return;
+    }
     let mut reader = BufReader::new(read);
     loop {
         let mut line = Vec::new();
         let mut limited = (&mut reader).take(MAX_LINE);
         let read = tokio::select! {
             _ = stop.cancelled() => return,
-            read = limited.read_until(b'\n', &mut line) => read,
+            read = tokio::time::timeout(IDLE, limited.read_until(b'\n', &mut line)) => read,
         };
         match read {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            Ok(Ok(0) | Err(_)) => return,
+            Err(_) => {
+                tracing::debug!(uid = peer.uid, "idle admin connection closed");
+                return;
+            }
+            Ok(Ok(_)) => {}
         }
         let too_long = !line.ends_with(b"\n") && line.len() as u64 >= MAX_LINE;
         let (response, close) = if too_long {
@@ -161,24 +177,33 @@ async fn connection(stream: UnixStream, api: Arc<AdminApi>, stop: CancellationTo
         } else {
             answer(&api, &peer, line).await
         };
-        let Ok(mut out) = serde_json::to_vec(&response) else {
-            return;
-        };
-        out.push(b'\n');
-        if write.write_all(&out).await.is_err() || close {
+        if write_response(&mut write, &response).await.is_err() || close {
             return;
         }
     }
+}
+
+/// Writes one answer line.
+async fn write_response(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &Response,
+) -> std::io::Result<()> {
+    let mut out = serde_json::to_vec(response).map_err(std::io::Error::from)?;
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
+/// The answer to a peer that may not administer, logged without anything it sent.
+fn refusal(peer: &peer::Peer, error: &peer::PeerError) -> Response {
+    tracing::warn!(uid = peer.uid, pid = peer.pid, "admin request refused");
+    Response::error(ErrorKind::Refused, error.to_string())
 }
 
 /// Authorises the peer for this request, then runs it; says whether to close the connection.
 async fn answer(api: &Arc<AdminApi>, peer: &peer::Peer, line: Vec<u8>) -> (Response, bool) {
     let admin = match peer::authorise(peer) {
         Ok(admin) => admin,
-        Err(error) => {
-            tracing::warn!(uid = peer.uid, pid = peer.pid, "admin request refused");
-            return (Response::error(ErrorKind::Refused, error.to_string()), true);
-        }
+        Err(error) => return (refusal(peer, &error), true),
     };
     let request = match protocol::parse_request(&line) {
         Ok(request) => request,
