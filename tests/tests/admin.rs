@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use diala_edge_tests::{Appliance, MASTER_KEY_HEX, binary, tenants};
-use diala_vault::{AuditLog, MasterKey};
+use diala_vault::{AuditLog, KeyPurpose, MasterKey};
 use serde_json::Value;
 
 /// An appliance with two tenants whose admin socket is in `<root>/run`, a directory anyone may
@@ -207,6 +207,58 @@ fn an_unprivileged_user_is_refused() {
 
     let records = audit_records(&appliance);
     assert!(records.iter().all(|(actor, _, _)| !actor.contains("65534")));
+}
+
+/// Rewrites one audit record in the database, as someone holding the database key could.
+fn tamper_with_audit_record(appliance: &Appliance, seq: i64) {
+    let master = MasterKey::from_credential(MASTER_KEY_HEX.as_bytes()).unwrap();
+    let key = master.derive(KeyPurpose::Audit);
+    let hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
+    let conn = rusqlite::Connection::open(appliance.state.join("audit.db")).unwrap();
+    conn.pragma_update(None, "key", format!("x'{hex}'"))
+        .unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE records SET outcome = 'failed' WHERE seq = ?1",
+            [seq],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+#[test]
+fn audit_verify_names_the_first_altered_record_and_exits_65() {
+    let (appliance, _socket) = appliance();
+    let mut daemon = appliance.spawn();
+    daemon.ready();
+    assert!(run(&appliance, &["status"]).status.success());
+    daemon.stop();
+    let master = MasterKey::from_credential(MASTER_KEY_HEX.as_bytes()).unwrap();
+    let records = AuditLog::open(&appliance.state, &master)
+        .unwrap()
+        .records()
+        .unwrap();
+    let seq = records
+        .iter()
+        .find(|r| r.action == "admin.status")
+        .unwrap()
+        .seq;
+    tamper_with_audit_record(&appliance, seq);
+
+    let mut daemon = appliance.spawn();
+    daemon.ready();
+    let output = run(&appliance, &["audit", "verify", "--json"]);
+    assert_eq!(output.status.code(), Some(65), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["first_broken"], seq);
+    let message = format!("the audit chain is broken at record {seq} of ");
+    assert!(stderr(&output).contains(&message), "{}", stderr(&output));
+    let human = run(&appliance, &["audit", "verify"]);
+    assert_eq!(human.status.code(), Some(65));
+    let line = format!("audit chain BROKEN at record {seq} (");
+    assert!(stdout(&human).starts_with(&line), "{}", stdout(&human));
+    daemon.stop();
 }
 
 /// Runs `command`, which must succeed.
