@@ -145,6 +145,44 @@ fn status_tenants_and_audit_verify_through_the_socket() {
 }
 
 #[test]
+fn audit_list_shows_the_latest_records_including_its_own() {
+    let (appliance, _socket) = appliance();
+    let mut daemon = appliance.spawn();
+    daemon.ready();
+    assert!(run(&appliance, &["tenant", "list"]).status.success());
+    let list = json(&appliance, &["audit", "list", "--limit", "3", "--json"]);
+    let entries = list["entries"].as_array().unwrap();
+    let seen: Vec<_> = entries
+        .iter()
+        .map(|e| format!("{} {} {}", e["actor"], e["action"], e["outcome"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            r#""admin:uid=0" "admin.tenant-list" "started""#,
+            r#""admin:uid=0" "admin.tenant-list" "succeeded""#,
+            r#""admin:uid=0" "admin.audit-list" "started""#,
+        ]
+    );
+    let seqs: Vec<_> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    assert_eq!(entries[0]["target"], "appliance");
+
+    let table = stdout(&run(&appliance, &["audit", "list"]));
+    let lines: Vec<_> = table.lines().collect();
+    assert!(lines[0].trim_start().starts_with("SEQ  TIME"), "{table}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("tenant.create") && l.contains("acme")),
+        "{table}"
+    );
+    let bad = run(&appliance, &["audit", "list", "--limit", "lots"]);
+    assert_eq!(bad.status.code(), Some(2), "clap's usage error");
+    daemon.stop();
+}
+
+#[test]
 fn with_no_daemon_the_cli_says_so_and_exits_unavailable() {
     let (appliance, _socket) = appliance();
     for args in [

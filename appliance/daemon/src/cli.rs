@@ -101,6 +101,15 @@ pub enum TenantCommand {
 /// `diala-edge audit ...`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Show the latest audit records, oldest first.
+    List {
+        /// How many records, at most.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Walk the hash chain and report the first record that was altered, if any (exit 65).
     Verify {
         /// One JSON object instead of a line.

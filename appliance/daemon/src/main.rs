@@ -51,6 +51,9 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify { json }) => {
             admin(&cli, AdminCommand::AuditVerify, json)
         }
+        Command::Audit(AuditCommand::List { limit, json }) => {
+            admin(&cli, AdminCommand::AuditList { limit }, json)
+        }
         Command::Login { json } => {
             read_code().and_then(|code| admin(&cli, AdminCommand::Login { code }, json))
         }

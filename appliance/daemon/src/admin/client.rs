@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use super::peer::ADMIN_GROUP;
 use super::protocol::{
-    AuditReply, Body, Command, EnrolReply, ErrorKind, Reply, Request, Response, StatusReply,
-    TenantsReply, VERSION,
+    AuditListReply, AuditReply, Body, Command, EnrolReply, ErrorKind, Reply, Request, Response,
+    StatusReply, TenantsReply, VERSION,
 };
 use crate::config::{self, ConfigError};
 
@@ -165,6 +165,7 @@ pub fn run(
             Reply::Status(status) => write_status(status, out)?,
             Reply::Tenants(tenants) => write_tenants(tenants, out)?,
             Reply::Audit(audit) => write_audit(audit, out)?,
+            Reply::AuditList(list) => write_audit_list(list, out)?,
             Reply::Login(login) => writeln!(
                 out,
                 "step-up granted until {}",
@@ -264,6 +265,33 @@ fn write_tenants(reply: &TenantsReply, out: &mut impl Write) -> std::io::Result<
             tenant.name,
             tenant.retention_days,
             time_of(tenant.created_at_ms)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_audit_list(list: &AuditListReply, out: &mut impl Write) -> std::io::Result<()> {
+    let width = |f: fn(&super::protocol::AuditEntry) -> usize, min: usize| {
+        list.entries.iter().map(f).max().unwrap_or(0).max(min)
+    };
+    let actor = width(|e| e.actor.len(), 5);
+    let action = width(|e| e.action.len(), 6);
+    let target = width(|e| e.target.len(), 6);
+    writeln!(
+        out,
+        "{:>6}  {:20}  {:actor$}  {:action$}  {:target$}  OUTCOME",
+        "SEQ", "TIME", "ACTOR", "ACTION", "TARGET"
+    )?;
+    for e in &list.entries {
+        writeln!(
+            out,
+            "{:>6}  {:20}  {:actor$}  {:action$}  {:target$}  {}",
+            e.seq,
+            time_of(e.at_ms),
+            e.actor,
+            e.action,
+            e.target,
+            e.outcome
         )?;
     }
     Ok(())

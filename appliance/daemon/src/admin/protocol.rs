@@ -38,6 +38,11 @@ pub enum Command {
     TenantList,
     /// Walk the audit chain.
     AuditVerify,
+    /// The latest audit records.
+    AuditList {
+        /// At most this many, newest last.
+        limit: u32,
+    },
     /// Step up with a TOTP code.
     Login {
         /// The code from the authenticator app.
@@ -68,6 +73,7 @@ impl Command {
             Command::Status => "admin.status",
             Command::TenantList => "admin.tenant-list",
             Command::AuditVerify => "admin.audit-verify",
+            Command::AuditList { .. } => "admin.audit-list",
             Command::Login { .. } => "admin.login",
             Command::TotpEnroll { .. } => "admin.totp-enroll",
         }
@@ -138,10 +144,38 @@ pub enum Reply {
     Tenants(TenantsReply),
     /// `audit verify`
     Audit(AuditReply),
+    /// `audit list`
+    AuditList(AuditListReply),
     /// `login`
     Login(LoginReply),
     /// `admin totp enroll`
     Enrolled(EnrolReply),
+}
+
+/// `audit list`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditListReply {
+    /// The records, oldest first.
+    pub entries: Vec<AuditEntry>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Its place in the chain.
+    pub seq: i64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// How it went: started, succeeded or failed.
+    pub outcome: String,
 }
 
 /// `login`
