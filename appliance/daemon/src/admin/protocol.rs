@@ -160,7 +160,8 @@ pub struct AuditListReply {
     pub entries: Vec<AuditEntry>,
 }
 
-/// One audit record.
+/// One audit record on the wire. It mirrors the vault's record on purpose: the vault's type may
+/// change with its schema, this one only with the protocol version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
