@@ -88,13 +88,25 @@ impl Appliance {
 
     /// Writes the configuration: the base sections for this appliance followed by `extra`.
     pub fn write_config(&self, extra: &str) {
+        self.write_config_with_admin_socket(&self.admin_socket(), extra);
+    }
+
+    /// Like [`Appliance::write_config`], with the admin socket at `socket`.
+    pub fn write_config_with_admin_socket(&self, socket: &Path, extra: &str) {
         let base = format!(
             "[daemon]\nshutdown_grace_secs = 5\n\n[paths]\nstate_dir = \"{}\"\nsecrets_dir = \"{}\"\n\n\
-             [metrics]\nlisten = \"127.0.0.1:0\"\n\n",
+             [metrics]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nsocket = \"{}\"\n\n",
             self.state.display(),
-            self.secrets.display()
+            self.secrets.display(),
+            socket.display()
         );
         std::fs::write(&self.config, base + extra).expect("write config");
+    }
+
+    /// Where this appliance's daemon serves the admin socket: its own, so that daemons of
+    /// tests running at the same time never meet.
+    pub fn admin_socket(&self) -> PathBuf {
+        self.root().join("run/admin.sock")
     }
 
     /// Writes a secret file with `mode`.

@@ -4,6 +4,7 @@
 //! number, an email or transcript text, and never read a secret from the environment.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod check;
 mod cli;
 mod config;
@@ -24,7 +25,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, MasterKeyCommand, ModelCommand};
+use crate::admin::protocol::Command as AdminCommand;
+use crate::admin::protocol::OneTimeCode;
+use crate::cli::{
+    AdminCommand as AdminCli, AuditCommand, Cli, Command, MasterKeyCommand, ModelCommand,
+    TenantCommand, TotpCommand,
+};
 
 /// Exit status for a configuration the daemon will not run with (sysexits' EX_CONFIG), so the
 /// unit can stop restarting on it.
@@ -69,6 +75,22 @@ fn main() -> ExitCode {
             &mut std::io::BufWriter::new(std::io::stdout().lock()),
         ),
         Command::Version { json } => version(json),
+        Command::Status { json } => admin(&cli, AdminCommand::Status, json),
+        Command::Tenant(TenantCommand::List { json }) => {
+            admin(&cli, AdminCommand::TenantList, json)
+        }
+        Command::Audit(AuditCommand::Verify { json }) => {
+            admin(&cli, AdminCommand::AuditVerify, json)
+        }
+        Command::Audit(AuditCommand::List { limit, json }) => {
+            admin(&cli, AdminCommand::AuditList { limit }, json)
+        }
+        Command::Login { json } => {
+            read_code().and_then(|code| admin(&cli, AdminCommand::Login { code }, json))
+        }
+        Command::Admin(AdminCli::Totp(TotpCommand::Enroll { ref user, json })) => {
+            admin(&cli, AdminCommand::TotpEnroll { user: user.clone() }, json)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,7 +113,28 @@ fn version(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One command through the running daemon's admin socket.
+fn admin(cli: &Cli, command: AdminCommand, json: bool) -> anyhow::Result<()> {
+    let socket = admin::client::socket_path(&cli.config, cli.admin_socket.as_deref())?;
+    admin::client::run(&socket, command, json, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
+/// The TOTP code, from standard input: never an argument, which other users could see.
+fn read_code() -> anyhow::Result<OneTimeCode> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        write!(std::io::stderr(), "TOTP code: ")?;
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(OneTimeCode(line.trim().to_owned()))
+}
+
 fn exit_code(error: &anyhow::Error) -> ExitCode {
+    if let Some(error) = error.downcast_ref::<admin::client::ClientError>() {
+        return ExitCode::from(error.exit_code());
+    }
     let is_config = error.downcast_ref::<config::ConfigError>().is_some()
         || error.downcast_ref::<secrets::SecretsError>().is_some();
     ExitCode::from(if is_config { EXIT_CONFIG } else { 1 })

@@ -27,6 +27,9 @@ pub struct Config {
     /// The local Prometheus endpoint.
     #[serde(default)]
     pub metrics: MetricsSection,
+    /// The local admin socket.
+    #[serde(default)]
+    pub admin: AdminSection,
     /// The tenants this appliance serves.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
@@ -143,6 +146,34 @@ impl Default for MetricsSection {
 
 fn default_metrics_listen() -> LoopbackAddr {
     LoopbackAddr(std::net::SocketAddr::from(([127, 0, 0, 1], 9464)))
+}
+
+/// `[admin]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    /// The Unix socket the sysadmin's CLI talks to.
+    #[serde(default = "default_admin_socket")]
+    pub socket: PathBuf,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        AdminSection {
+            socket: default_admin_socket(),
+        }
+    }
+}
+
+impl Config {
+    /// Where the admin socket is unless `admin.socket` says otherwise.
+    pub fn default_admin_socket() -> PathBuf {
+        default_admin_socket()
+    }
+}
+
+fn default_admin_socket() -> PathBuf {
+    PathBuf::from("/run/diala-edge/admin.sock")
 }
 
 /// One `[[tenants]]` entry.

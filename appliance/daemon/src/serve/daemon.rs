@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use diala_vault::Vaults;
+use diala_vault::{Clock, Vaults};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::admin::handlers::AdminApi;
+use crate::admin::server::AdminSocket;
 use crate::config::Config;
 use crate::logging::LogControl;
 use crate::metrics::{self, Metrics};
@@ -30,6 +32,7 @@ pub struct Daemon {
     log: LogControl,
     metrics: Metrics,
     vaults: Arc<Vaults>,
+    clock: Arc<dyn Clock>,
 }
 
 /// Why the main loop ended.
@@ -56,6 +59,7 @@ impl Daemon {
         log: LogControl,
         metrics: Metrics,
         vaults: Arc<Vaults>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         metrics.tenants_configured.set(config.tenants.len() as i64);
         Daemon {
@@ -64,11 +68,16 @@ impl Daemon {
             log,
             metrics,
             vaults,
+            clock,
         }
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully.
-    pub async fn run(mut self, metrics_listener: TcpListener) -> anyhow::Result<()> {
+    pub async fn run(
+        mut self,
+        metrics_listener: TcpListener,
+        admin_socket: AdminSocket,
+    ) -> anyhow::Result<()> {
         // Handlers first: a SIGTERM that arrives just after READY=1 must stop us gracefully,
         // not by the default action.
         let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
@@ -93,6 +102,15 @@ impl Daemon {
             let (vaults, metrics) = (self.vaults.clone(), self.metrics.clone());
             tasks.spawn(storage::repeat(vaults, metrics, every, stop.clone(), job));
         }
+        let admin_path = admin_socket.path().to_owned();
+        let api = AdminApi::new(
+            self.vaults.clone(),
+            self.metrics.clone(),
+            self.clock.clone(),
+            metrics_addr.to_string(),
+            &crate::config::resolve(&self.config_path, &self.config.paths.state_dir),
+        );
+        tasks.spawn(admin_socket.serve(Arc::new(api), stop.clone()));
         if let Some(every) = notify::watchdog_interval() {
             tasks.spawn(ping_watchdog(every, stop.clone()));
         }
@@ -104,7 +122,12 @@ impl Daemon {
             ),
         };
         notify::ready(&status);
-        tracing::info!(metrics = %metrics_addr, tenants = self.config.tenants.len(), "ready");
+        tracing::info!(
+            metrics = %metrics_addr,
+            admin = %admin_path.display(),
+            tenants = self.config.tenants.len(),
+            "ready"
+        );
 
         let reason = loop {
             tokio::select! {

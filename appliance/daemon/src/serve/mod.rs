@@ -14,11 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use diala_vault::{SystemClock, VaultOptions, Vaults};
+use diala_vault::{Clock, SystemClock, VaultOptions, Vaults};
 
 use crate::config::{self, Config, LogFormat};
 use crate::metrics::Metrics;
-use crate::{logging, notify, privileges, secrets};
+use crate::{admin, logging, notify, privileges, secrets};
 
 pub use daemon::Daemon;
 
@@ -41,16 +41,19 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
             config.metrics.listen.0
         )
     })?;
+    let admin_path = config::resolve(config_path, &config.admin.socket);
+    let admin_socket = admin::server::bind(&admin_path)?;
 
     let state_dir = config::resolve(config_path, &config.paths.state_dir);
     drop_root(&config, &state_dir)?;
 
     notify::status("opening state");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let vaults = Vaults::open(
         &state_dir,
         secrets.master_key,
         VaultOptions::default(),
-        Arc::new(SystemClock),
+        clock.clone(),
     )?;
     storage::open_configured_tenants(&vaults, &config)?;
     tracing::info!(
@@ -67,13 +70,14 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
         log,
         metrics,
         Arc::new(vaults),
+        clock,
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("diala-edge")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(daemon.run(metrics_listener))
+    runtime.block_on(daemon.run(metrics_listener, admin_socket))
 }
 
 /// A model whisper.cpp would choke on stops the daemon here, with the reason, before it binds

@@ -49,6 +49,7 @@ pub fn apply(path: &Path, running: &mut Config, log: &LogControl) -> Result<(), 
     running.paths = kept.paths;
     running.metrics = kept.metrics;
     running.log.format = kept.log.format;
+    running.admin = kept.admin;
     Ok(())
 }
 
@@ -70,6 +71,7 @@ fn restart_only_changes(running: &Config, new: &Config) -> Vec<&'static str> {
             running.metrics.listen != new.metrics.listen,
         ),
         ("log.format", running.log.format != new.log.format),
+        ("admin.socket", running.admin.socket != new.admin.socket),
     ];
     checks
         .into_iter()
