@@ -115,7 +115,7 @@ echo "spoken: $sentence"
 espeak-ng -v en-us -s 150 -w "$demo/espeak.wav" "$sentence"
 # espeak-ng speaks at 22.05 kHz; transcribe takes any rate from 8 to 48 kHz, but the file is made
 # 16 kHz mono 16-bit, the form speech recognition works at.
-sox -q "$demo/espeak.wav" -r 16000 -c 1 -b 16 "$demo/call.wav"
+sox -q -D "$demo/espeak.wav" -r 16000 -c 1 -b 16 "$demo/call.wav"  # -D: no random dither
 soxi "$demo/call.wav" | grep -E 'Sample Rate|Duration'
 "$bin" --config "$demo/appliance.toml" transcribe "$demo/call.wav" | tee "$demo/transcript.txt"
 
