@@ -7,9 +7,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the tests need: a C toolchain and cmake for whisper.cpp,
 # libclang for its bindings, OpenSSL's libcrypto for SQLCipher, libsystemd for sd_notify, curl
 # for the demo, systemd's own tools to check the shipped unit, nftables and iproute2 to test the
-# shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler.
+# shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler,
+# espeak-ng to speak the demo's call.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
-	ca-certificates curl systemd nftables iproute2 sox python3 python3-pip python3-venv
+	ca-certificates curl systemd nftables iproute2 sox espeak-ng python3 python3-pip python3-venv
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
 # dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.

@@ -17,7 +17,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diala_asr::convert::{self, Quant};
-use diala_asr::{EngineConfig, Transcriber, Utterance, WhisperEngine, split, wav, wer};
+use diala_asr::{EngineConfig, Transcriber, Utterance, WhisperEngine, wer};
+use diala_media::vad::recording;
+use diala_media::wav::{self, Audio};
+use diala_media::{Resampler, VadConfig};
 
 /// Timed passes over the utterances; the fastest is reported.
 const PASSES: usize = 2;
@@ -57,29 +60,30 @@ fn reference() -> String {
         .to_owned()
 }
 
-/// The telephone recording cut into utterances, rounded to 16-bit as both engines get them.
+/// The telephone recording cut into utterances by the media stage, as a call would be, with
+/// each one written as a 16 kHz WAV file for faster-whisper.
 fn utterances(dir: &Path) -> (Vec<Vec<f32>>, Vec<PathBuf>) {
-    let samples = wav::read_16k(&workspace().join("tests/data/audio/osr34_8k_orig.wav")).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
+    let file = std::fs::File::open(workspace().join("tests/data/audio/osr34_8k_orig.wav")).unwrap();
+    let audio = wav::read(file).unwrap();
+    let samples = Resampler::convert(audio.sample_rate, 16_000, &audio.to_mono()).unwrap();
+    let config = VadConfig {
+        max_utterance_ms: 30_000,
+        ..VadConfig::default()
     };
-    let (mut audio, mut paths) = (Vec::new(), Vec::new());
-    for (i, range) in split::utterances(&samples, 30).into_iter().enumerate() {
-        let pcm: Vec<i16> = samples[range]
-            .iter()
-            .map(|s| (s * 32_768.0).clamp(-32_768.0, 32_767.0) as i16)
-            .collect();
+    let (mut pieces, mut paths) = (Vec::new(), Vec::new());
+    for (i, range) in recording::utterance_spans(&samples, config)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        let pcm = samples[range].to_vec();
         let path = dir.join(format!("utterance-{i}.wav"));
-        let mut writer = hound::WavWriter::create(&path, spec).unwrap();
-        pcm.iter().for_each(|s| writer.write_sample(*s).unwrap());
-        writer.finalize().unwrap();
-        audio.push(pcm.iter().map(|&s| f32::from(s) / 32_768.0).collect());
+        let out = std::fs::File::create(&path).unwrap();
+        pieces.push(diala_media::to_f32(&pcm));
+        wav::write(out, &Audio::mono(16_000, pcm)).unwrap();
         paths.push(path);
     }
-    (audio, paths)
+    (pieces, paths)
 }
 
 fn engine(model: &Path, workers: usize, threads: usize) -> WhisperEngine {

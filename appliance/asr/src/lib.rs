@@ -8,9 +8,7 @@
 pub mod convert;
 pub mod engine;
 pub mod model;
-pub mod split;
 mod transcriber;
-pub mod wav;
 pub mod wer;
 
 pub use engine::{EngineConfig, EngineError, WhisperEngine};

@@ -16,13 +16,13 @@ use diala_asr::convert::Quant;
 use diala_asr::engine::EngineError;
 use diala_asr::model::ModelError;
 use diala_asr::{
-    EngineConfig, Segment, TranscribeError, Transcriber, Utterance, WhisperEngine, split, wer,
+    EngineConfig, Segment, TranscribeError, Transcriber, Utterance, WhisperEngine, wer,
 };
 
 /// Transcribes a whole recording cut at its pauses, in windows of whole sentences, the way `diala-edge transcribe` does.
 fn transcribe_recording(engine: &WhisperEngine, samples: &[f32]) -> Vec<Segment> {
     let mut segments = Vec::new();
-    for range in split::windows(samples, 30) {
+    for range in common::windows(samples) {
         let start = Duration::from_secs_f64(range.start as f64 / 16_000.0);
         let utterance = Utterance {
             start,
@@ -158,7 +158,7 @@ fn a_full_engine_refuses_work_until_a_result_is_collected() {
 #[test]
 fn parallel_workers_give_the_same_text_as_one() {
     let samples = common::recording("osr34_8k_orig.wav");
-    let utterances: Vec<Utterance> = split::utterances(&samples, 30)
+    let utterances: Vec<Utterance> = common::utterances(&samples, 30)
         .into_iter()
         .map(|r| Utterance {
             start: Duration::ZERO,

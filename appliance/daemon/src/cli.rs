@@ -67,7 +67,7 @@ pub enum Command {
     /// Import or check Whisper models.
     #[command(subcommand)]
     Model(ModelCommand),
-    /// Transcribe a WAV recording (16-bit mono, 8 or 16 kHz) with the configured model and
+    /// Transcribe a WAV recording (mono or stereo, 8 to 48 kHz) with the configured model and
     /// print the timed segments: a check that speech recognition works on this box.
     Transcribe {
         /// The recording.

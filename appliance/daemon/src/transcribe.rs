@@ -1,14 +1,19 @@
 //! `diala-edge transcribe FILE.wav`: a sysadmin's check that speech recognition works on this
 //! box, with the configured model and decoding settings, printing timed segments.
 //!
-//! The recording is cut at its pauses into windows of at most 30 s, as the recogniser takes
-//! them. The text goes to stdout only, at the sysadmin's request; it is never logged.
+//! The recording (a WAV file, mono or stereo, 8 to 48 kHz) is converted to 16 kHz mono, cut into
+//! utterances by the media stage's voice activity detector as a call would be, and the
+//! utterances are joined back into windows of at most 30 s, as the recogniser takes them. The
+//! text goes to stdout only, at the sysadmin's request; it is never logged.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diala_asr::{EngineConfig, Segment, Transcriber, Utterance, WhisperEngine, split, wav};
+use anyhow::Context;
+use diala_asr::{EngineConfig, SAMPLE_RATE, Segment, Transcriber, Utterance, WhisperEngine};
+use diala_media::vad::recording;
+use diala_media::{Resampler, VadConfig, wav};
 use serde_json::json;
 
 use crate::config;
@@ -31,24 +36,33 @@ pub fn run(
     engine.decode.threads = threads;
     let engine = WhisperEngine::start(&engine)?;
 
-    // Limitation: WAV reading and resampling move to the media crate when it is merged.
-    let samples = wav::read_16k(file)?;
+    let samples = read_16k(file)?;
+    let spans = recording::utterance_spans(&samples, VadConfig::default())?;
     let mut segments = Vec::new();
-    for range in split::windows(&samples, WINDOW_SECONDS) {
-        let start = Duration::from_secs_f64(range.start as f64 / 16_000.0);
-        let piece = samples.get(range).unwrap_or_default().to_vec();
+    for range in recording::windows(&spans, WINDOW_SECONDS * SAMPLE_RATE as usize) {
+        let start = Duration::from_secs_f64(range.start as f64 / f64::from(SAMPLE_RATE));
+        let piece = samples.get(range).unwrap_or_default();
         segments.extend(engine.transcribe(Utterance {
             start,
-            samples: piece,
+            samples: diala_media::to_f32(piece),
         })?);
     }
 
-    let duration = samples.len() as f64 / 16_000.0;
+    let duration = samples.len() as f64 / f64::from(SAMPLE_RATE);
     if json {
         write_json(file, duration, &segments, out)
     } else {
         write_text(&segments, out)
     }
+}
+
+/// Reads `file` as mono 16-bit samples at 16 kHz, mixing stereo down and converting the rate.
+fn read_16k(file: &Path) -> anyhow::Result<Vec<i16>> {
+    let opened = std::fs::File::open(file)
+        .with_context(|| format!("cannot open {}: check the path", file.display()))?;
+    let audio = wav::read(opened).with_context(|| format!("cannot read {}", file.display()))?;
+    Resampler::convert(audio.sample_rate, SAMPLE_RATE, &audio.to_mono())
+        .with_context(|| format!("cannot use {}", file.display()))
 }
 
 /// The configured `[asr]` settings, or the defaults when a model is named on the command line
@@ -150,6 +164,34 @@ mod tests {
         assert_eq!(value["duration"], 11.0);
         let first = &value["segments"][0];
         assert!(first["start"].as_f64().unwrap() < first["end"].as_f64().unwrap());
+
+        // The same speech as a 22.05 kHz stereo file (what a speech synthesizer or a desktop
+        // recorder makes) is converted, not refused.
+        let audio = wav::read(std::fs::File::open(&jfk).unwrap()).unwrap();
+        let resampled = Resampler::convert(16_000, 22_050, &audio.to_mono()).unwrap();
+        let stereo = wav::Audio {
+            sample_rate: 22_050,
+            channels: vec![resampled.clone(), resampled],
+        };
+        let other = dir.path().join("jfk-22k-stereo.wav");
+        wav::write(std::fs::File::create(&other).unwrap(), &stereo).unwrap();
+        let mut text = Vec::new();
+        run(&config, &other, None, 2, false, &mut text).unwrap();
+        assert!(normalised(&text).contains("ask not what your country can do for you"));
+
+        let missing = run(
+            &config,
+            &dir.path().join("absent.wav"),
+            None,
+            1,
+            false,
+            &mut text,
+        );
+        let error = format!("{:#}", missing.unwrap_err());
+        assert!(
+            error.contains("absent.wav") && error.contains("check the path"),
+            "{error}"
+        );
 
         let mut checked = Vec::new();
         model_cmd::check(&config, None, &mut checked).unwrap();

@@ -75,6 +75,11 @@ impl Frame {
     }
 }
 
+/// 16-bit samples as floats in [-1, 1), the form whisper.cpp takes.
+pub fn to_f32(samples: &[i16]) -> Vec<f32> {
+    samples.iter().map(|&s| f32::from(s) / 32768.0).collect()
+}
+
 /// Milliseconds spanned by `samples` at `rate` samples per second, rounded down.
 pub(crate) fn samples_to_ms(samples: u64, rate: u32) -> u64 {
     if rate == 0 {

@@ -14,6 +14,6 @@ pub mod resample;
 pub mod vad;
 pub mod wav;
 
-pub use frame::{Frame, Track};
+pub use frame::{Frame, Track, to_f32};
 pub use resample::{ResampleError, Resampler};
 pub use vad::{Ended, Utterance, UtteranceCutter, Vad, VadConfig, VadError, VadEvent};

@@ -7,11 +7,14 @@
     clippy::indexing_slicing
 )]
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use diala_asr::convert::{self, Quant};
-use diala_asr::{EngineConfig, WhisperEngine};
+use diala_asr::{EngineConfig, SAMPLE_RATE, WhisperEngine};
+use diala_media::VadConfig;
+use diala_media::vad::recording;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -48,9 +51,35 @@ pub fn imported_model(quant: Quant) -> PathBuf {
     .clone()
 }
 
+/// A real recording from `tests/data/audio`, as 16 kHz 16-bit mono samples.
+pub fn recording_pcm(name: &str) -> Vec<i16> {
+    let file = std::fs::File::open(workspace().join("tests/data/audio").join(name)).unwrap();
+    let audio = diala_media::wav::read(file).unwrap();
+    diala_media::Resampler::convert(audio.sample_rate, SAMPLE_RATE, &audio.to_mono()).unwrap()
+}
+
 /// A real recording from `tests/data/audio`, as 16 kHz samples.
 pub fn recording(name: &str) -> Vec<f32> {
-    diala_asr::wav::read_16k(&workspace().join("tests/data/audio").join(name)).unwrap()
+    diala_media::to_f32(&recording_pcm(name))
+}
+
+/// The ranges of `samples` (16 kHz) the media stage cuts into utterances of at most
+/// `max_seconds`, as it would cut a call with that audio.
+pub fn utterances(samples: &[f32], max_seconds: u32) -> Vec<Range<usize>> {
+    let pcm: Vec<i16> = samples
+        .iter()
+        .map(|s| (s * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16)
+        .collect();
+    let config = VadConfig {
+        max_utterance_ms: max_seconds * 1000,
+        ..VadConfig::default()
+    };
+    recording::utterance_spans(&pcm, config).unwrap()
+}
+
+/// The utterances joined into windows of at most 30 s, the way `diala-edge transcribe` does.
+pub fn windows(samples: &[f32]) -> Vec<Range<usize>> {
+    recording::windows(&utterances(samples, 20), 30 * SAMPLE_RATE as usize)
 }
 
 /// An engine on the imported tiny.en with `workers` workers and room for `depth` utterances.

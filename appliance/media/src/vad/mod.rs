@@ -12,6 +12,7 @@
 mod cutter;
 mod level;
 mod open;
+pub mod recording;
 
 pub use cutter::UtteranceCutter;
 pub use level::{Vad, WindowDecision};
@@ -156,10 +157,7 @@ impl Utterance {
 
     /// The samples as floats in [-1, 1), the form whisper.cpp takes.
     pub fn to_f32(&self) -> Vec<f32> {
-        self.samples_16k
-            .iter()
-            .map(|&s| f32::from(s) / 32768.0)
-            .collect()
+        crate::frame::to_f32(&self.samples_16k)
     }
 }
 
