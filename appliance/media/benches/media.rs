@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use audioadapter_buffers::direct::InterleavedSlice;
-use diala_media::g711::{alaw, ulaw};
+use diala_media::g711::Law;
 use diala_media::wav::{self, Audio};
 use diala_media::{Frame, Resampler, Track, UtteranceCutter, VadConfig};
 use rubato::{
@@ -63,23 +63,23 @@ fn time_sox(args: &[&str]) -> f64 {
 fn g711(samples: &[i16], rate: u32, dir: &Path) {
     let audio_seconds = samples.len() as f64 / f64::from(rate);
     let mut codes = Vec::with_capacity(samples.len());
-    ulaw::encode(samples, &mut codes);
+    Law::MuLaw.encode(samples, &mut codes);
 
     let mut out = Vec::with_capacity(samples.len());
     let decode = seconds_per_round(|| {
         out.clear();
-        ulaw::decode(black_box(&codes), &mut out);
+        Law::MuLaw.decode(black_box(&codes), &mut out);
         black_box(&out);
     });
     let mut encoded = Vec::with_capacity(samples.len());
     let encode = seconds_per_round(|| {
         encoded.clear();
-        ulaw::encode(black_box(samples), &mut encoded);
+        Law::MuLaw.encode(black_box(samples), &mut encoded);
         black_box(&encoded);
     });
     let encode_a = seconds_per_round(|| {
         encoded.clear();
-        alaw::encode(black_box(samples), &mut encoded);
+        Law::ALaw.encode(black_box(samples), &mut encoded);
         black_box(&encoded);
     });
     report_x_realtime("g711_ulaw_decode", audio_seconds, decode);

@@ -25,16 +25,6 @@ pub fn decode_sample(code: u8) -> i16 {
     DECODE.get(usize::from(code)).copied().unwrap_or(0)
 }
 
-/// Encodes `samples`, appending one code per sample to `out`.
-pub fn encode(samples: &[i16], out: &mut Vec<u8>) {
-    out.extend(samples.iter().map(|&s| encode_sample(s)));
-}
-
-/// Decodes `codes`, appending one 16-bit sample per code to `out`.
-pub fn decode(codes: &[u8], out: &mut Vec<i16>) {
-    out.extend(codes.iter().map(|&c| decode_sample(c)));
-}
-
 const fn encode_value(value: i32) -> u8 {
     // Negative values use the one's complement, so -1 and 0 share the smallest step.
     let (magnitude, mask) = if value >= 0 {

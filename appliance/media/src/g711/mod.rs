@@ -3,9 +3,10 @@
 //!
 //! Both laws follow the ITU G.711 segment tables. A 16-bit sample is first rounded to the
 //! nearest 14-bit (mu-law) or 13-bit (A-law) value, then encoded exactly as sox does, so a stream
-//! we encode is byte-identical to sox's and decodes identically everywhere. Encoding and decoding are table lookups built at compile
-//! time, so they cannot fail and never allocate beyond the output they are asked for. This module
-//! must never grow anything stateful: G.711 is memoryless, sample by sample.
+//! we encode is byte-identical to sox's and decodes identically everywhere. Encoding and decoding
+//! are table lookups built at compile time, so they cannot fail and never allocate beyond the
+//! output they are asked for. This module must never grow anything stateful: G.711 is
+//! memoryless, sample by sample.
 
 pub mod alaw;
 pub mod ulaw;
