@@ -113,6 +113,10 @@ fn the_package_installs_on_a_fresh_debian_root_and_the_daemon_starts_there() {
         (mode("/var/lib/diala-edge"), owner("/var/lib/diala-edge")),
         (0o700, uid)
     );
+    assert_eq!(
+        (mode("/run/diala-edge"), owner("/run/diala-edge")),
+        (0o755, uid)
+    );
     assert_eq!(mode("/etc/diala-edge"), 0o750);
     assert_eq!(mode("/etc/diala-edge/appliance.toml"), 0o640);
     assert_eq!(mode("/usr/bin/diala-edge"), 0o755);
