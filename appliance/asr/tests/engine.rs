@@ -19,7 +19,8 @@ use diala_asr::{
     EngineConfig, Segment, TranscribeError, Transcriber, Utterance, WhisperEngine, wer,
 };
 
-/// Transcribes a whole recording cut at its pauses, in windows of whole sentences, the way `diala-edge transcribe` does.
+/// Transcribes a whole recording cut at its pauses, in windows of whole sentences, the way
+/// `diala-edge transcribe` does.
 fn transcribe_recording(engine: &WhisperEngine, samples: &[f32]) -> Vec<Segment> {
     let mut segments = Vec::new();
     for range in common::windows(samples) {

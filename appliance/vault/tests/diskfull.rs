@@ -1,6 +1,6 @@
 //! A full file system: new calls are refused, committed data stays intact, and new calls are
-//! accepted again once there is room. A read-only one is refused too. Runs on a small tmpfs this test
-//! mounts (it needs root); it fails, saying why, if it cannot mount one.
+//! accepted again once there is room. A read-only one is refused too. Runs on a small tmpfs this
+//! test mounts (it needs root); it fails, saying why, if it cannot mount one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 

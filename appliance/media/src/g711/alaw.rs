@@ -15,7 +15,8 @@ pub fn encode_sample(sample: i16) -> u8 {
     // Rounded to the nearest step, not truncated: half the quantisation error of a shift.
     let value = ((i32::from(sample) + 4) >> 3).min(4095);
     let index = (value + 0x1000) as usize;
-    // Every rounded and clipped sample plus the offset lies inside the table: the fallback is never taken.
+    // Every rounded and clipped sample plus the offset lies inside the table: the fallback is
+    // never taken.
     ENCODE.get(index).copied().unwrap_or(0xD5)
 }
 

@@ -19,7 +19,8 @@ pub fn encode_sample(sample: i16) -> u8 {
     // Rounded to the nearest step, not truncated: half the quantisation error of a shift.
     let value = ((i32::from(sample) + 2) >> 2).min(8191);
     let index = (value + 0x2000) as usize;
-    // Every rounded and clipped sample plus the offset lies inside the table: the fallback is never taken.
+    // Every rounded and clipped sample plus the offset lies inside the table: the fallback is
+    // never taken.
     ENCODE.get(index).copied().unwrap_or(0xFF)
 }
 
