@@ -45,7 +45,7 @@ const GUESS_LOGPROB: f32 = -1.0;
 
 /// The text to keep from a segment, or `None` when it must be dropped.
 pub fn keep(segment: &RawSegment, options: FilterOptions) -> Option<String> {
-    let text = drop_repeats(&strip_annotations(&segment.text));
+    let text = drop_repeats(&drop_character_loops(&strip_annotations(&segment.text)));
     let words = normalise(&text);
     if words.is_empty() {
         return None;
@@ -94,6 +94,27 @@ fn normalise(text: &str) -> Vec<String> {
         })
         .filter(|w| !w.is_empty() && w != "'")
         .collect()
+}
+
+/// A character repeated back to back more often than this is a decoder loop: no number a caller
+/// says holds so long a run of one digit (a card number has at most 19 digits).
+const MAX_CHARACTER_RUN: usize = 19;
+
+/// Cuts a run of one character longer than [`MAX_CHARACTER_RUN`] down to one copy, as
+/// [`drop_repeats`] does for words: "1111...1" repeated for hundreds of tokens is a loop.
+pub fn drop_character_loops(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut run = 1;
+        while chars.peek() == Some(&c) {
+            chars.next();
+            run += 1;
+        }
+        let kept = if run > MAX_CHARACTER_RUN { 1 } else { run };
+        out.extend(std::iter::repeat_n(c, kept));
+    }
+    out
 }
 
 /// Cuts a run of the same word group repeated back to back down to one copy: three or more
@@ -180,5 +201,16 @@ mod tests {
         assert_eq!(drop_repeats("no no no"), "no no no");
         assert_eq!(drop_repeats("the cat and the cat"), "the cat and the cat");
         assert_eq!(drop_repeats("a b c a b c a b c d"), "a b c d");
+    }
+
+    #[test]
+    fn cuts_a_character_repeated_for_hundreds_of_tokens() {
+        let looped = format!("my card number is 411. {}", "1".repeat(220));
+        assert_eq!(drop_character_loops(&looped), "my card number is 411. 1");
+        let card = "4111111111111111111";
+        assert_eq!(drop_character_loops(card), card);
+        assert_eq!(drop_character_loops("soooo   fine"), "soooo   fine");
+        let segment = raw(&format!("It is {}.", "0".repeat(40)), 0.01, -0.2);
+        assert_eq!(keep(&segment, OPTIONS).as_deref(), Some("It is 0."));
     }
 }
