@@ -287,28 +287,27 @@ impl Reader<'_> {
         }
     }
 
-    fn teen(&mut self, n: u8, slot: Option<Slot>) {
-        let at = match slot {
+    /// Where a two-digit word ("fifteen", "forty") writes its digits: into the place a preceding
+    /// "hundred" or "thousand" left open, or two new digits.
+    fn two_digit_place(&mut self, slot: Option<Slot>) -> usize {
+        match slot {
             Some(Slot::Hundreds(at)) => at,
             Some(Slot::Thousands(at)) => at + 1,
             _ => {
                 self.out.digits.extend_from_slice(b"00");
                 self.out.digits.len() - 2
             }
-        };
+        }
+    }
+
+    fn teen(&mut self, n: u8, slot: Option<Slot>) {
+        let at = self.two_digit_place(slot);
         self.set(at, n / 10);
         self.set(at + 1, n % 10);
     }
 
     fn tens(&mut self, t: u8, slot: Option<Slot>) {
-        let at = match slot {
-            Some(Slot::Hundreds(at)) => at,
-            Some(Slot::Thousands(at)) => at + 1,
-            _ => {
-                self.out.digits.extend_from_slice(b"00");
-                self.out.digits.len() - 2
-            }
-        };
+        let at = self.two_digit_place(slot);
         self.set(at, t);
         self.set(at + 1, 0);
         self.slot = Some(Slot::Units(at + 1));
