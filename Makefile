@@ -10,7 +10,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler,
 # espeak-ng to speak the demo's call.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
-	ca-certificates curl systemd nftables iproute2 sox espeak-ng python3 python3-pip python3-venv
+	ca-certificates curl systemd nftables iproute2 sox espeak-ng python3 python3-pip python3-venv \
+	gdb
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
 # dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.

@@ -1,14 +1,32 @@
 //! Opening a SQLCipher database with a raw key and the settings every vault file shares.
 
 use std::path::Path;
+use std::sync::Once;
 
 use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 use crate::{VaultError, fsperm};
 
+/// Finishes SQLite's and SQLCipher's process-wide start-up before any vault file is opened.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's start-up, so a thread that
+/// arrives in that gap returns at once, keys its database while SQLCipher is not ready and is
+/// refused ("An error occurred with PRAGMA key"). Every connection is made after this, and
+/// `Once` makes the other threads wait until the first connection, and with it SQLCipher's
+/// start-up, is complete.
+fn start_sqlcipher() {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        // Opening any connection runs the whole start-up; an error here shows again, with
+        // its path, on the open that follows.
+        drop(Connection::open_in_memory());
+    });
+}
+
 /// The version of SQLCipher this binary links, e.g. `4.6.1 community`.
 pub fn sqlcipher_version() -> Result<String, VaultError> {
+    start_sqlcipher();
     let in_memory = Path::new(":memory:");
     let conn = Connection::open_in_memory().map_err(|e| VaultError::sqlite(in_memory, e))?;
     let version: Option<String> = conn
@@ -66,6 +84,7 @@ fn open_private(path: &Path) -> Result<Connection, VaultError> {
         fsperm::private_dir(dir)?;
     }
     fsperm::private_file(path)?;
+    start_sqlcipher();
     Connection::open(path).map_err(|e| VaultError::sqlite(path, e))
 }
 
