@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libclang for its bindings, OpenSSL's libcrypto for SQLCipher, libsystemd for sd_notify, curl
 # for the demo, systemd's own tools to check the shipped unit, nftables and iproute2 to test the
 # shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler,
-# espeak-ng to speak the demo's call.
+# espeak-ng to speak the demo's call, gdb to hold a thread open in a start-up race test.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
 	ca-certificates curl systemd nftables iproute2 sox espeak-ng python3 python3-pip python3-venv \
 	gdb
