@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
 
-use crate::{DAY_MS, DerivedKey, KeyPurpose, MasterKey, VaultError, db, migrate};
+use crate::{DAY_MS, DataKey, KeyPurpose, MasterKey, VaultError, db, migrate};
 
 const FILE_NAME: &str = "audit.db";
 /// 13 months, counted as 13 of the longest months so no record leaves early.
@@ -82,11 +82,29 @@ pub struct ChainReport {
     pub first_broken: Option<i64>,
 }
 
+/// The two keys of the audit log, both derived from a master key: the database's and the
+/// chain's.
+pub(crate) struct AuditKeys {
+    pub(crate) database: DataKey,
+    pub(crate) chain: DataKey,
+}
+
+impl AuditKeys {
+    /// The audit keys that belong to `master`.
+    pub(crate) fn of(master: &MasterKey) -> Self {
+        let bytes = |purpose| DataKey::from_bytes(*master.derive(purpose).expose());
+        AuditKeys {
+            database: bytes(KeyPurpose::Audit),
+            chain: bytes(KeyPurpose::AuditChain),
+        }
+    }
+}
+
 /// The open audit database.
 pub struct AuditLog {
     conn: Mutex<Connection>,
     path: PathBuf,
-    chain_key: Mutex<DerivedKey>,
+    chain_key: Mutex<DataKey>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -100,13 +118,39 @@ impl std::fmt::Debug for AuditLog {
 impl AuditLog {
     /// Opens (creating if needed) the audit database in `state_dir`.
     pub fn open(state_dir: &Path, master: &MasterKey) -> Result<Self, VaultError> {
+        Self::open_finishing_rotation(state_dir, master, None)
+    }
+
+    /// Opens the audit database under `master`'s keys. When it is still under `previous` (a
+    /// master rotation stopped after the keyring was rekeyed and before this database was),
+    /// the rotation is finished here: the chain is checked, signed again and the file rekeyed.
+    pub(crate) fn open_finishing_rotation(
+        state_dir: &Path,
+        master: &MasterKey,
+        previous: Option<&AuditKeys>,
+    ) -> Result<Self, VaultError> {
         let path = state_dir.join(FILE_NAME);
-        let conn = db::open_encrypted(&path, master.derive(KeyPurpose::Audit).expose())?;
+        let keys = AuditKeys::of(master);
+        let conn = match (db::open_encrypted(&path, keys.database.expose()), previous) {
+            (Ok(conn), _) => conn,
+            (Err(VaultError::WrongKey { .. }), Some(previous)) => {
+                let conn = db::open_encrypted(&path, previous.database.expose())?;
+                migrate::apply(&path, &conn, MIGRATIONS)?;
+                let audit = AuditLog {
+                    conn: Mutex::new(conn),
+                    path: path.clone(),
+                    chain_key: Mutex::new(DataKey::from_bytes(*previous.chain.expose())),
+                };
+                audit.resign(&[&previous.chain], &keys)?;
+                return Ok(audit);
+            }
+            (Err(error), _) => return Err(error),
+        };
         migrate::apply(&path, &conn, MIGRATIONS)?;
         Ok(AuditLog {
             conn: Mutex::new(conn),
             path,
-            chain_key: Mutex::new(master.derive(KeyPurpose::AuditChain)),
+            chain_key: Mutex::new(keys.chain),
         })
     }
 
@@ -214,9 +258,12 @@ impl AuditLog {
     /// Walks the chain from its anchor and reports the first record whose link does not hold:
     /// a gap in the sequence, or a hash that its content and predecessor do not give.
     pub fn verify(&self) -> Result<ChainReport, VaultError> {
+        self.verify_under(&self.chain_key.lock())
+    }
+
+    fn verify_under(&self, key: &DataKey) -> Result<ChainReport, VaultError> {
         let (mut expected_seq, mut prev) = self.anchor(&self.conn.lock())?;
         let records = self.records_with_hashes()?;
-        let key = self.chain_key.lock();
         let mut report = ChainReport {
             records: 0,
             first_broken: None,
@@ -224,7 +271,7 @@ impl AuditLog {
         for (record, hash) in records {
             report.records += 1;
             expected_seq += 1;
-            let recomputed = link(&key, &prev, &record);
+            let recomputed = link(key, &prev, &record);
             if report.first_broken.is_none() && (record.seq != expected_seq || recomputed != hash) {
                 report.first_broken = Some(record.seq);
             }
@@ -266,15 +313,51 @@ impl AuditLog {
     }
 
     /// Master key rotation: the chain key changes with the master key, so every link is
-    /// recomputed under the new key, then the database is rekeyed.
+    /// signed again under the new key, then the database is rekeyed.
     pub(crate) fn rotate_master(&self, new: &MasterKey) -> Result<(), VaultError> {
+        let current = DataKey::from_bytes(*self.chain_key.lock().expose());
+        self.resign(&[&current], &AuditKeys::of(new))
+    }
+
+    /// Signs the chain again under `to`'s chain key and rekeys the database to `to`'s
+    /// database key. The chain must verify first, under `to` (signed again already, by a
+    /// rotation that stopped before the rekey) or under one of `from`: a chain someone broke
+    /// is never signed again, which would hide the break.
+    fn resign(&self, from: &[&DataKey], to: &AuditKeys) -> Result<(), VaultError> {
+        if self.verify_under(&to.chain)?.first_broken.is_none() {
+            // Signed again already; only the rekey is left.
+        } else {
+            let mut intact = false;
+            for key in from {
+                if self.verify_under(key)?.first_broken.is_none() {
+                    intact = true;
+                    break;
+                }
+            }
+            if !intact {
+                let report = self.verify_under(from.first().copied().unwrap_or(&to.chain))?;
+                return Err(VaultError::AuditChainBroken {
+                    seq: report.first_broken.unwrap_or_default(),
+                });
+            }
+            self.sign_chain(&to.chain)?;
+        }
+        let conn = self.conn.lock();
+        let rekey = db::key_literal(to.database.expose());
+        conn.pragma_update(None, "rekey", rekey.as_str())
+            .map_err(|e| self.sqlite(e))?;
+        *self.chain_key.lock() = DataKey::from_bytes(*to.chain.expose());
+        db::checkpoint_truncate(&self.path, &conn)
+    }
+
+    /// Recomputes every link under `key`, in one transaction.
+    fn sign_chain(&self, key: &DataKey) -> Result<(), VaultError> {
         let records = self.records_with_hashes()?;
-        let new_key = new.derive(KeyPurpose::AuditChain);
         let conn = self.conn.lock();
         let tx = conn.unchecked_transaction().map_err(|e| self.sqlite(e))?;
         let (_, mut prev) = self.anchor(&conn)?;
         for (record, _) in records {
-            let hash = link(&new_key, &prev, &record);
+            let hash = link(key, &prev, &record);
             conn.execute(
                 "UPDATE records SET hash = ?2 WHERE seq = ?1",
                 params![record.seq, hash],
@@ -282,12 +365,7 @@ impl AuditLog {
             .map_err(|e| self.sqlite(e))?;
             prev = hash;
         }
-        tx.commit().map_err(|e| self.sqlite(e))?;
-        let rekey = db::key_literal(new.derive(KeyPurpose::Audit).expose());
-        conn.pragma_update(None, "rekey", rekey.as_str())
-            .map_err(|e| self.sqlite(e))?;
-        *self.chain_key.lock() = new_key;
-        db::checkpoint_truncate(&self.path, &conn)
+        tx.commit().map_err(|e| self.sqlite(e))
     }
 
     /// Writes the WAL into the database file.
@@ -298,7 +376,7 @@ impl AuditLog {
 
 /// The HMAC of a record's fields, length-prefixed so no two records encode alike, after the
 /// previous record's hash.
-fn link(key: &DerivedKey, prev: &[u8], record: &AuditRecord) -> Vec<u8> {
+fn link(key: &DataKey, prev: &[u8], record: &AuditRecord) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose())
         .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
     mac.update(prev);

@@ -57,6 +57,16 @@ pub enum VaultError {
     /// No tenant with this id exists on the appliance.
     #[error("no tenant `{0}` exists on this appliance")]
     UnknownTenant(String),
+    /// The keyring holds the tenant but its database file is gone.
+    #[error(
+        "the database of tenant `{tenant}` is missing at {path}; restore it from a backup of the state directory, or delete the tenant to start it again empty"
+    )]
+    TenantFileMissing {
+        /// The tenant.
+        tenant: String,
+        /// Where its database should be.
+        path: PathBuf,
+    },
     /// A tenant with this id already exists.
     #[error("tenant `{0}` already exists")]
     TenantExists(String),
@@ -84,6 +94,14 @@ pub enum VaultError {
     /// A segment was offered for a call that was never begun (or was already purged).
     #[error("no call `{0}` is open in this tenant's vault")]
     UnknownCall(String),
+    /// The audit chain does not verify, so it is not signed again under a new key.
+    #[error(
+        "the audit chain is broken at record {seq}; the master key was not rotated, so the break stays visible: keep the state directory for investigation and run `diala-edge audit verify`"
+    )]
+    AuditChainBroken {
+        /// The first record whose link does not hold.
+        seq: i64,
+    },
     /// The audit chain could not be written, so the action it would record was not taken.
     #[error("the action was not taken because its audit record could not be written: {0}")]
     AuditUnavailable(Box<VaultError>),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::audit::AuditKeys;
 use crate::{DataKey, KeyPurpose, MasterKey, VaultError, db, wrap};
 
 const FILE_NAME: &str = "keyring.db";
@@ -27,7 +28,18 @@ const MIGRATIONS: &[&str] = &[
          wrapped BLOB NOT NULL,
          PRIMARY KEY (tenant, version, master)
      );",
+    // The audit keys of the master key being replaced, wrapped under the new one, kept only
+    // while a master rotation is under way.
+    "CREATE TABLE audit_rotation (
+         purpose TEXT PRIMARY KEY,
+         master TEXT NOT NULL,
+         wrapped BLOB NOT NULL
+     );",
 ];
+
+/// The names the previous audit keys are wrapped under; no tenant id can take them.
+const AUDIT_DATABASE: &str = "@audit";
+const AUDIT_CHAIN: &str = "@audit-chain";
 
 /// A tenant as the keyring knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,19 +137,19 @@ impl Keyring {
             .map_err(|e| self.sqlite(e))
     }
 
-    /// Records a new tenant with a fresh data key (version 1) and returns the key.
+    /// Records a new tenant with `key`, wrapped under `master`, as its data key version 1.
     pub(crate) fn add_tenant(
         &self,
         master: &MasterKey,
         tenant: &str,
         name: &str,
+        key: &DataKey,
         now_ms: i64,
-    ) -> Result<DataKey, VaultError> {
+    ) -> Result<(), VaultError> {
         if self.contains(tenant)? {
             return Err(VaultError::TenantExists(tenant.to_owned()));
         }
-        let key = DataKey::generate();
-        let wrapped = wrap::wrap(master, tenant, 1, &key);
+        let wrapped = wrap::wrap(master, tenant, 1, key);
         let tx = self
             .conn
             .unchecked_transaction()
@@ -148,8 +160,7 @@ impl Keyring {
         )
         .map_err(|e| self.sqlite(e))?;
         self.insert_wrapped(tenant, 1, &wrapped)?;
-        tx.commit().map_err(|e| self.sqlite(e))?;
-        Ok(key)
+        tx.commit().map_err(|e| self.sqlite(e))
     }
 
     fn insert_wrapped(&self, tenant: &str, version: i64, wrapped: &[u8]) -> Result<(), VaultError> {
@@ -245,10 +256,15 @@ impl Keyring {
     /// Master key rotation: wraps every data key under `new` beside the old wrapping, rekeys
     /// this database to the key derived from `new`, then drops the old wrappings. A crash at
     /// any step leaves a keyring that one of the two master keys opens completely.
+    ///
+    /// `previous_audit` (the audit log's keys under `old`) is kept, wrapped under `new`, in
+    /// the same transaction, so a crash before the audit log is rekeyed can be finished on the
+    /// next start with only `new` at hand.
     pub(crate) fn rotate_master(
         &mut self,
         old: &MasterKey,
         new: &MasterKey,
+        previous_audit: &AuditKeys,
     ) -> Result<(), VaultError> {
         let tenants: Vec<String> = self.tenants()?.into_iter().map(|t| t.id).collect();
         let new_fingerprint = new.fingerprint();
@@ -272,6 +288,18 @@ impl Keyring {
                     .map_err(|e| self.sqlite(e))?;
             }
         }
+        for (purpose, key) in [
+            (AUDIT_DATABASE, &previous_audit.database),
+            (AUDIT_CHAIN, &previous_audit.chain),
+        ] {
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO audit_rotation (purpose, master, wrapped)
+                     VALUES (?1, ?2, ?3)",
+                    params![purpose, new_fingerprint, wrap::wrap(new, purpose, 0, key)],
+                )
+                .map_err(|e| self.sqlite(e))?;
+        }
         tx.commit().map_err(|e| self.sqlite(e))?;
 
         let rekey = db::key_literal(new.derive(KeyPurpose::Keyring).expose());
@@ -281,6 +309,42 @@ impl Keyring {
         self.master_fingerprint = new_fingerprint;
         self.drop_superseded_wraps()?;
         self.checkpoint()
+    }
+
+    /// The audit keys of the master key this one replaced, while that rotation is unfinished;
+    /// `None` when there is none under this master key.
+    pub(crate) fn previous_audit_keys(
+        &self,
+        master: &MasterKey,
+    ) -> Result<Option<AuditKeys>, VaultError> {
+        let key = |purpose: &str| -> Result<Option<DataKey>, VaultError> {
+            let wrapped: Option<Vec<u8>> = self
+                .conn
+                .query_row(
+                    "SELECT wrapped FROM audit_rotation WHERE purpose = ?1 AND master = ?2",
+                    params![purpose, self.master_fingerprint],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.sqlite(e))?;
+            wrapped
+                .map(|wrapped| wrap::unwrap(master, purpose, 0, &wrapped))
+                .transpose()
+                .map_err(|_| VaultError::KeyUnwrap(purpose.to_owned()))
+        };
+        Ok(match (key(AUDIT_DATABASE)?, key(AUDIT_CHAIN)?) {
+            (Some(database), Some(chain)) => Some(AuditKeys { database, chain }),
+            _ => None,
+        })
+    }
+
+    /// Forgets the previous audit keys once the audit log is under the current master key
+    /// (or, when they were kept for a rotation that never rekeyed the keyring, are useless).
+    pub(crate) fn forget_previous_audit_keys(&self) -> Result<(), VaultError> {
+        self.conn
+            .execute("DELETE FROM audit_rotation", [])
+            .map(drop)
+            .map_err(|e| self.sqlite(e))
     }
 
     /// Removes wrappings under another master key where this one has the same key version: the
@@ -354,9 +418,12 @@ mod tests {
     fn tenants_keys_and_shredding() {
         let dir = tempfile::tempdir().unwrap();
         let keyring = Keyring::open(dir.path(), &master(1)).unwrap();
-        let key = keyring.add_tenant(&master(1), "acme", "Acme", 5).unwrap();
+        let key = DataKey::generate();
+        keyring
+            .add_tenant(&master(1), "acme", "Acme", &key, 5)
+            .unwrap();
         assert!(matches!(
-            keyring.add_tenant(&master(1), "acme", "Acme", 5),
+            keyring.add_tenant(&master(1), "acme", "Acme", &key, 5),
             Err(VaultError::TenantExists(_))
         ));
         let keys = keyring.data_keys(&master(1), "acme").unwrap();
@@ -382,8 +449,14 @@ mod tests {
     fn master_rotation_rewraps_and_rekeys() {
         let dir = tempfile::tempdir().unwrap();
         let mut keyring = Keyring::open(dir.path(), &master(1)).unwrap();
-        let key = keyring.add_tenant(&master(1), "acme", "Acme", 5).unwrap();
-        keyring.rotate_master(&master(1), &master(2)).unwrap();
+        let key = DataKey::generate();
+        keyring
+            .add_tenant(&master(1), "acme", "Acme", &key, 5)
+            .unwrap();
+        let audit = AuditKeys::of(&master(1));
+        keyring
+            .rotate_master(&master(1), &master(2), &audit)
+            .unwrap();
         drop(keyring);
 
         assert!(matches!(

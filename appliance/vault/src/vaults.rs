@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::audit::{AuditLog, Outcome};
+use crate::audit::{AuditKeys, AuditLog, Outcome};
 use crate::tenant::{PurgeReport, Shared, TenantVault};
 use crate::{
-    Clock, DerivedKey, KeyPurpose, Keyring, MasterKey, StorageHealth, TenantEntry, VaultError,
-    fsperm,
+    Clock, DataKey, DerivedKey, KeyPurpose, Keyring, MasterKey, StorageHealth, TenantEntry,
+    VaultError, fsperm,
 };
 
 const TENANT_FILE: &str = "vault.db";
@@ -77,7 +77,9 @@ impl Vaults {
     ) -> Result<Self, VaultError> {
         fsperm::private_dir(state_dir)?;
         let keyring = Keyring::open(state_dir, &master)?;
-        let audit = AuditLog::open(state_dir, &master)?;
+        let previous = keyring.previous_audit_keys(&master)?;
+        let audit = AuditLog::open_finishing_rotation(state_dir, &master, previous.as_ref())?;
+        keyring.forget_previous_audit_keys()?;
         let health = Arc::new(StorageHealth::new(state_dir, options.min_free_bytes));
         Ok(Vaults {
             state_dir: state_dir.to_owned(),
@@ -159,16 +161,27 @@ impl Vaults {
     }
 
     fn create_unaudited(&self, tenant: &str, name: &str) -> Result<Arc<TenantVault>, VaultError> {
+        // Held throughout, so two creations of one id cannot remove each other's file.
+        let mut open = self.open.lock();
+        if self.keyring.lock().contains(tenant)? {
+            return Err(VaultError::TenantExists(tenant.to_owned()));
+        }
         let path = self.tenant_path(tenant);
+        // A file left by an earlier tenant of this id (its key shredded), or by a creation
+        // that stopped before the keyring recorded it, opens with no key any more: it goes,
+        // so the new tenant starts empty.
+        remove_tenant_files(&path)?;
+        // The database is made before the keyring records the tenant: a crash in between
+        // leaves an orphan file the next creation removes, never a tenant without its file.
+        let key = DataKey::generate();
+        let vault = Arc::new(TenantVault::create(tenant, &path, &key, &self.shared)?);
         {
             let keyring = self.keyring.lock();
             let master = self.master.lock();
-            keyring.add_tenant(&master, tenant, name, self.shared.clock.now_ms())?;
+            keyring.add_tenant(&master, tenant, name, &key, self.shared.clock.now_ms())?;
         }
-        // A file left by an earlier tenant of this id can no longer be opened: its key was
-        // shredded. It is removed so the new tenant starts empty.
-        remove_tenant_files(&path)?;
-        self.open_tenant(tenant)
+        open.insert(tenant.to_owned(), vault.clone());
+        Ok(vault)
     }
 
     /// The key of `tenant`'s redaction tokens, derived from the master key.
@@ -194,8 +207,6 @@ impl Vaults {
             let keyring = self.keyring.lock();
             keyring.data_keys(&self.master.lock(), tenant)?
         };
-        // Limitation: a tenant whose database file was removed behind the daemon's back gets a
-        // new empty one here rather than an error.
         let (vault, version) =
             TenantVault::open(tenant, &self.tenant_path(tenant), &keys, &self.shared)?;
         // A rekey that stopped after the file was rekeyed leaves an older key to forget.
@@ -238,15 +249,21 @@ impl Vaults {
     }
 
     /// Rotates the master key: every data key is re-wrapped under `new`, and the keyring and
-    /// audit databases are rekeyed to keys derived from it.
-    // Limitation: a crash between rekeying the keyring and the audit database leaves the audit
-    // database under the previous master key.
+    /// audit databases are rekeyed to keys derived from it. The keyring keeps the audit log's
+    /// old keys (wrapped under `new`) until the audit log is rekeyed, so a crash in between is
+    /// finished by the next [`Vaults::open`] with `new`.
     pub fn rotate_master(&self, actor: &str, new: MasterKey) -> Result<(), VaultError> {
         self.audit_start(actor, "key.rotate-master", "appliance")?;
         let result = (|| {
             let mut master = self.master.lock();
-            self.keyring.lock().rotate_master(&master, &new)?;
+            let mut keyring = self.keyring.lock();
+            // A broken chain is refused before anything changes, not halfway through.
+            if let Some(seq) = self.audit.verify()?.first_broken {
+                return Err(VaultError::AuditChainBroken { seq });
+            }
+            keyring.rotate_master(&master, &new, &AuditKeys::of(&master))?;
             self.audit.rotate_master(&new)?;
+            keyring.forget_previous_audit_keys()?;
             *master = new;
             Ok(())
         })();
@@ -274,7 +291,12 @@ impl Vaults {
     pub fn purge_expired(&self, batch: usize) -> Result<Vec<(String, PurgeReport)>, VaultError> {
         let mut reports = Vec::new();
         for entry in self.tenants()? {
-            let vault = self.open_tenant(&entry.id)?;
+            let vault = match self.open_tenant(&entry.id) {
+                Ok(vault) => vault,
+                // Nothing in a missing file can expire; the other tenants are purged on time.
+                Err(VaultError::TenantFileMissing { .. }) => continue,
+                Err(error) => return Err(error),
+            };
             let report = vault.purge_expired(batch)?;
             if report.calls > 0 {
                 let now = self.shared.clock.now_ms();
@@ -322,4 +344,116 @@ fn remove_tenant_files(path: &Path) -> Result<(), VaultError> {
             .map_err(|source| VaultError::Filesystem { path: file, source })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::{ManualClock, db};
+
+    const T0: i64 = 1_796_083_200_000;
+
+    fn options() -> VaultOptions {
+        VaultOptions {
+            min_free_bytes: 0,
+            outbox_cap: 100,
+        }
+    }
+
+    fn master(byte: u8) -> MasterKey {
+        MasterKey::from_credential(&[byte; 32]).unwrap()
+    }
+
+    fn open(dir: &Path, byte: u8) -> Vaults {
+        Vaults::open(dir, master(byte), options(), Arc::new(ManualClock::at(T0))).unwrap()
+    }
+
+    #[test]
+    fn a_master_rotation_stopped_before_the_audit_rekey_is_finished_on_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let vaults = open(dir.path(), 1);
+            vaults.create_tenant("test", "acme", "Acme").unwrap();
+            // The first half of a rotation, then the process stops: the keyring is under the
+            // new master key, the audit log still under the old one.
+            let old = vaults.master.lock();
+            let previous = AuditKeys::of(&old);
+            let mut keyring = vaults.keyring.lock();
+            keyring.rotate_master(&old, &master(2), &previous).unwrap();
+        }
+        assert!(matches!(
+            AuditLog::open(dir.path(), &master(2)),
+            Err(VaultError::WrongKey { .. })
+        ));
+
+        let vaults = open(dir.path(), 2);
+        let report = vaults.audit().verify().unwrap();
+        assert_eq!(report.first_broken, None);
+        assert_eq!(
+            report.records, 2,
+            "the tenant's creation, started and succeeded"
+        );
+        vaults.open_tenant("acme").unwrap();
+        assert!(
+            vaults
+                .keyring
+                .lock()
+                .previous_audit_keys(&master(2))
+                .unwrap()
+                .is_none()
+        );
+        drop(vaults);
+        AuditLog::open(dir.path(), &master(2)).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_that_stopped_before_the_keyring_rekey_leaves_the_old_key_working() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let vaults = open(dir.path(), 1);
+            vaults.create_tenant("test", "acme", "Acme").unwrap();
+        }
+        // Only the rotation's transaction committed: the old audit keys wrapped under a new
+        // master key, in a keyring still under the old one.
+        let key = master(1).derive(KeyPurpose::Keyring);
+        let keyring = db::open_encrypted(&dir.path().join("keyring.db"), key.expose()).unwrap();
+        for purpose in ["@audit", "@audit-chain"] {
+            keyring
+                .execute(
+                    "INSERT INTO audit_rotation VALUES (?1, 'another-master', x'00')",
+                    [purpose],
+                )
+                .unwrap();
+        }
+        drop(keyring);
+
+        let vaults = open(dir.path(), 1);
+        assert_eq!(vaults.audit().verify().unwrap().first_broken, None);
+        vaults.open_tenant("acme").unwrap();
+    }
+
+    #[test]
+    fn a_broken_audit_chain_is_not_signed_again_by_a_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let vaults = open(dir.path(), 1);
+        vaults.create_tenant("test", "acme", "Acme").unwrap();
+        let key = AuditKeys::of(&master(1)).database;
+        db::open_encrypted(&dir.path().join("audit.db"), key.expose())
+            .unwrap()
+            .execute("UPDATE records SET target = 'globex' WHERE seq = 1", [])
+            .unwrap();
+
+        let error = vaults.rotate_master("test", master(2)).unwrap_err();
+        assert!(
+            matches!(error, VaultError::AuditChainBroken { seq: 1 }),
+            "{error}"
+        );
+        assert_eq!(vaults.audit().verify().unwrap().first_broken, Some(1));
+        drop(vaults);
+        let clock = Arc::new(ManualClock::at(T0));
+        assert!(Vaults::open(dir.path(), master(2), options(), clock).is_err());
+        open(dir.path(), 1);
+    }
 }

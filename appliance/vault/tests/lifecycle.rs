@@ -57,6 +57,52 @@ fn create_list_settings_and_reopen() {
 }
 
 #[test]
+fn a_vanished_tenant_file_is_an_error_not_a_new_empty_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::at(T0));
+    let path = {
+        let vaults = open(dir.path(), clock.clone());
+        let acme = vaults.create_tenant("test", "acme", "Acme").unwrap();
+        acme.begin_call(&call("c1", T0)).unwrap();
+        vaults.checkpoint_all().unwrap();
+        acme.path().to_owned()
+    };
+    std::fs::remove_file(&path).unwrap();
+
+    let vaults = open(dir.path(), clock);
+    let error = vaults.open_tenant("acme").unwrap_err();
+    assert!(
+        matches!(error, VaultError::TenantFileMissing { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("restore it from a backup"),
+        "{error}"
+    );
+    assert!(!path.exists(), "no empty file was made in its place");
+
+    // Deleting the tenant and adding it again is the way back to an empty vault.
+    vaults.delete_tenant("test", "acme").unwrap();
+    let acme = vaults.create_tenant("test", "acme", "Acme").unwrap();
+    assert_eq!(acme.call("c1").unwrap(), None);
+}
+
+#[test]
+fn a_file_left_without_a_keyring_entry_is_replaced_on_creation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::at(T0));
+    let vaults = open(dir.path(), clock);
+    // What a creation that stopped after writing the file and before the keyring leaves.
+    let orphan = dir.path().join("tenants/acme/vault.db");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, [7u8; 4096]).unwrap();
+
+    let acme = vaults.create_tenant("test", "acme", "Acme").unwrap();
+    acme.begin_call(&call("c1", T0)).unwrap();
+    assert!(acme.call("c1").unwrap().is_some());
+}
+
+#[test]
 fn a_foreign_call_id_finds_what_a_random_one_finds() {
     let dir = tempfile::tempdir().unwrap();
     let vaults = open(dir.path(), Arc::new(ManualClock::at(T0)));

@@ -25,6 +25,12 @@ pub fn open_configured_tenants(vaults: &Vaults, config: &Config) -> Result<(), V
                 tracing::info!(tenant = id, "creating the tenant's vault");
                 vaults.create_tenant("config", id, &tenant.name)?
             }
+            // One tenant's lost file must not stop the others' calls: this tenant's calls are
+            // refused until the sysadmin restores or deletes it, as the error says.
+            Err(error @ VaultError::TenantFileMissing { .. }) => {
+                tracing::error!(tenant = id, %error, "the tenant's vault is unavailable");
+                continue;
+            }
             Err(error) => return Err(error),
         };
         let days = RetentionDays::new(u32::from(tenant.retention_days.0))?;
@@ -216,6 +222,37 @@ mod tests {
             .get();
         assert_eq!(purged, 1);
         assert!(!check_storage(&vaults, &metrics));
+    }
+
+    #[test]
+    fn a_tenant_whose_file_vanished_does_not_stop_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::at(T0));
+        let master = || MasterKey::from_credential(&[3; 32]).unwrap();
+        let options = VaultOptions {
+            min_free_bytes: 0,
+            outbox_cap: 1_000,
+        };
+        let text = format!(
+            "[paths]\nstate_dir = \"{}\"\n[[tenants]]\nid = \"acme\"\nname = \"Acme\"\n\
+             [[tenants]]\nid = \"globex\"\nname = \"Globex\"\n",
+            dir.path().display()
+        );
+        let config = crate::config::parse(Path::new("test.toml"), &text).unwrap();
+        let lost = {
+            let vaults = Vaults::open(dir.path(), master(), options, clock.clone()).unwrap();
+            open_configured_tenants(&vaults, &config).unwrap();
+            vaults.open_tenant("acme").unwrap().path().to_owned()
+        };
+        std::fs::remove_file(&lost).unwrap();
+
+        let vaults = Vaults::open(dir.path(), master(), options, clock).unwrap();
+        open_configured_tenants(&vaults, &config).unwrap();
+        assert!(vaults.open_tenant("globex").is_ok());
+        assert!(vaults.open_tenant("acme").is_err());
+        assert!(!lost.exists());
+        let metrics = Metrics::new().unwrap();
+        assert_eq!(retention_pass(&vaults, &metrics).unwrap(), 0);
     }
 
     fn segment(start_ms: i64) -> NewSegment {

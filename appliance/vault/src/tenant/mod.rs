@@ -50,14 +50,38 @@ pub(crate) struct Shared {
 }
 
 impl TenantVault {
-    /// Opens `path` with the first of `keys` that opens it, newest first, and brings its schema
-    /// up to date. Returns the vault and the version of the key that opened it.
+    /// Makes a new, empty vault at `path` under `key`, where no file may be left.
+    pub(crate) fn create(
+        tenant: &str,
+        path: &Path,
+        key: &DataKey,
+        shared: &Shared,
+    ) -> Result<Self, VaultError> {
+        let conn = db::open_encrypted(path, key.expose())?;
+        migrate::apply(path, &conn, schema::MIGRATIONS)?;
+        Ok(TenantVault::over(tenant, path, conn, shared))
+    }
+
+    /// Opens the existing vault at `path` with the first of `keys` that opens it, newest
+    /// first, and brings its schema up to date. Returns the vault and the version of the key
+    /// that opened it. A missing file is an error, never a new empty vault: the tenant's calls
+    /// would silently start again from nothing.
     pub(crate) fn open(
         tenant: &str,
         path: &Path,
         keys: &[(i64, DataKey)],
         shared: &Shared,
     ) -> Result<(Self, i64), VaultError> {
+        let present = path.try_exists().map_err(|source| VaultError::Filesystem {
+            path: path.to_owned(),
+            source,
+        })?;
+        if !present {
+            return Err(VaultError::TenantFileMissing {
+                tenant: tenant.to_owned(),
+                path: path.to_owned(),
+            });
+        }
         let mut last = VaultError::UnknownTenant(tenant.to_owned());
         for (version, key) in keys {
             match db::open_encrypted(path, key.expose()) {
