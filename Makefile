@@ -14,9 +14,11 @@ DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd
 	gdb
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
-# dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test.
+# dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test and
+# systemd-nspawn to boot the installed unit under a real systemd.
 DEB_PACKAGES += gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross \
-	libsystemd-dev:arm64 binutils-aarch64-linux-gnu qemu-user-static dpkg-dev lintian debootstrap
+	libsystemd-dev:arm64 binutils-aarch64-linux-gnu qemu-user-static dpkg-dev lintian debootstrap \
+	systemd-container
 
 ARM64 := aarch64-unknown-linux-gnu
 # The cross build: Debian's cross compilers, pkg-config pointed at the arm64 multiarch
