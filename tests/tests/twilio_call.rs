@@ -11,11 +11,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use diala_edge_tests::twilio::{Messages, TestPki, Twilio, mulaw_8k, play, stream_url};
+use diala_edge_tests::twilio::{
+    FRAME_SAMPLES, Messages, Stream, TestPki, Twilio, mulaw_8k, play, stream_url,
+};
 use diala_edge_tests::{
     Appliance, Daemon, MASTER_KEY_HEX, PATIENCE, http_get, speech_model, twilio_addr,
 };
 use diala_vault::{MasterKey, StoredSegment, SystemClock, VaultOptions, Vaults};
+use futures_util::SinkExt as _;
+use tokio_tungstenite::tungstenite::Message;
 
 const PUBLIC_URL: &str = "https://edge.test.example";
 const ACME_SID: &str = "AC00000000000000000000000000000a01";
@@ -261,4 +265,104 @@ fn a_stream_dropped_mid_sentence_still_commits_what_was_said() {
     let segments = vaults.open_tenant("acme").unwrap().segments(CALL).unwrap();
     let text = redacted(&segments).to_lowercase();
     assert!(text.contains("fellow american"), "{text}");
+}
+
+#[test]
+fn sighup_swaps_certificate_and_tokens_while_a_call_goes_on() {
+    let pki = TestPki::new();
+    let appliance = appliance(&pki);
+    let mut daemon = appliance.spawn();
+    let ready = daemon.wait_for("READY=1");
+    let metrics = daemon.ready_addr_from(&ready);
+    let old = twilio(&ready, &pki, ACME_SID, ACME_TOKEN);
+    let jfk = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/audio/jfk.wav");
+    let audio = mulaw_8k(&jfk);
+    let (first, rest) = audio.split_at(8000 * 4);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut messages = Messages::new(ACME_SID, CALL);
+
+    let mut stream = runtime.block_on(async {
+        let answer = old.call(CALL, "+14155550100", "+14155550199").await;
+        let mut stream = old
+            .open_stream(&stream_url(&answer.body).unwrap())
+            .await
+            .unwrap();
+        send_frames(&mut stream, &mut messages, first, 1, true).await;
+        stream
+    });
+
+    // A new certificate from a new CA, and a new token with the old one kept as secondary.
+    let renewed = TestPki::new();
+    std::fs::write(appliance.root().join("twilio.pem"), &renewed.cert_pem).unwrap();
+    appliance.write_secret("twilio-tls-key", renewed.key_pem.as_bytes(), 0o600);
+    appliance.write_secret("twilio-acme-auth-token", b"acme-rotated-token", 0o600);
+    appliance.write_secret(
+        "twilio-acme-auth-token-secondary",
+        ACME_TOKEN.as_bytes(),
+        0o600,
+    );
+    daemon.signal(nix::sys::signal::Signal::SIGHUP);
+    let reloaded = daemon.wait_for("READY=1");
+    assert!(reloaded.contains("configuration reloaded"), "{reloaded}");
+
+    let new = Twilio {
+        ca_pem: renewed.ca_pem.clone(),
+        auth_token: "acme-rotated-token".to_owned(),
+        ..old.clone()
+    };
+    runtime.block_on(async {
+        assert!(
+            old.handshake().await.is_err(),
+            "new handshakes use the new certificate"
+        );
+        new.handshake().await.unwrap();
+        let other = "CA00000000000000000000000000000e01";
+        assert_eq!(new.call(other, "+1", "+2").await.status, 200);
+        let with_old_token = Twilio {
+            auth_token: ACME_TOKEN.to_owned(),
+            ..new.clone()
+        };
+        let third = "CA00000000000000000000000000000e02";
+        assert_eq!(with_old_token.call(third, "+1", "+2").await.status, 200);
+
+        // The call opened before the reload goes on over its first connection.
+        let next = first.len().div_ceil(FRAME_SAMPLES) as u64 + 1;
+        send_frames(&mut stream, &mut messages, rest, next, false).await;
+        stream.send(Message::text(messages.stop())).await.unwrap();
+    });
+    wait_for_calls_ended(&daemon, metrics, "acme", "hangup");
+    daemon.stop();
+
+    let segments = vaults(&appliance)
+        .open_tenant("acme")
+        .unwrap()
+        .segments(CALL)
+        .unwrap();
+    let text = redacted(&segments).to_lowercase();
+    assert!(text.contains("what you can do for your country"), "{text}");
+}
+
+/// Sends `mulaw` as media messages numbered from `chunk`, after `connected` and `start` when
+/// `opening`.
+async fn send_frames(
+    stream: &mut Stream,
+    messages: &mut Messages,
+    mulaw: &[u8],
+    chunk: u64,
+    opening: bool,
+) {
+    if opening {
+        stream
+            .send(Message::text(messages.connected()))
+            .await
+            .unwrap();
+        stream
+            .send(Message::text(messages.start(&["inbound"])))
+            .await
+            .unwrap();
+    }
+    for (i, frame) in mulaw.chunks(FRAME_SAMPLES).enumerate() {
+        let text = messages.media("inbound", chunk + i as u64, frame);
+        stream.send(Message::text(text)).await.unwrap();
+    }
 }
