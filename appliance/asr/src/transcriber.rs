@@ -42,7 +42,7 @@ impl fmt::Debug for Utterance {
 }
 
 /// Recognised text with its place in the call.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct Segment {
     /// Where the speech starts, from the start of the call.
     pub start: Duration,
@@ -50,6 +50,9 @@ pub struct Segment {
     pub end: Duration,
     /// What was said.
     pub text: String,
+    /// The recogniser's confidence, 0 to 1: the geometric mean of its text tokens'
+    /// probabilities.
+    pub confidence: f32,
 }
 
 impl fmt::Debug for Segment {
@@ -58,6 +61,7 @@ impl fmt::Debug for Segment {
             .field("start", &self.start)
             .field("end", &self.end)
             .field("text_bytes", &self.text.len())
+            .field("confidence", &self.confidence)
             .finish()
     }
 }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod call;
 mod check;
 mod cli;
 mod config;

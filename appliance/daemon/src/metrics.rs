@@ -107,6 +107,11 @@ impl Metrics {
         Ok(metrics)
     }
 
+    /// The registry, for collectors kept by other parts of the daemon.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The current values in Prometheus' text format.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

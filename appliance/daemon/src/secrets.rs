@@ -135,13 +135,18 @@ pub fn directory(
 /// Reads the secrets from where this process finds them: `$CREDENTIALS_DIRECTORY` when systemd
 /// (or `systemd-run -p LoadCredential...`) set it, else the configuration's `paths.secrets_dir`.
 pub fn load_configured(config_path: &Path, config: &Config) -> Result<Secrets, SecretsError> {
+    load(&configured_directory(config_path, config)?)
+}
+
+/// The directory this process reads its secrets from; see [`load_configured`].
+pub fn configured_directory(config_path: &Path, config: &Config) -> Result<PathBuf, SecretsError> {
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     let configured = config
         .paths
         .secrets_dir
         .as_deref()
         .map(|d| config::resolve(config_path, d));
-    load(&directory(credentials, configured.as_deref())?)
+    directory(credentials, configured.as_deref())
 }
 
 /// Reads every secret the daemon needs from `dir`.

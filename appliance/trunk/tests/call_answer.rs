@@ -33,6 +33,54 @@ fn a_call_is_answered_for_the_tenant_whose_token_signed_it() {
 }
 
 #[test]
+fn a_called_number_with_its_own_mode_is_forked_to_the_pbx() {
+    let mut trunk = trunk();
+    let mut params = form(ACME, CALL);
+    for (key, value) in &mut params {
+        if key == "To" {
+            *value = "+14155550123".into();
+        }
+    }
+    let sig = signed("acme-new", "/twilio/voice", &params);
+    let answer = trunk
+        .answer_call("/twilio/voice", Some(&sig), &params, at(0))
+        .unwrap();
+    assert!(answer.twiml.contains(r#"track="both_tracks"/></Start>"#));
+    assert!(
+        answer
+            .twiml
+            .ends_with("<Dial><Number>+14155550124</Number></Dial></Response>")
+    );
+}
+
+#[test]
+fn replaced_accounts_verify_the_next_call_with_the_new_token() {
+    use diala_trunk::twilio::signature::Algorithm;
+    use diala_trunk::twilio::{Account, Accounts, AuthToken, StreamMode};
+
+    let mut trunk = trunk();
+    let mut accounts = Accounts::new();
+    let rotated = Account {
+        tenant: "acme".into(),
+        primary: AuthToken::new("acme-newer"),
+        secondary: None,
+        algorithm: Algorithm::HmacSha1,
+        mode: StreamMode::Connect,
+        numbers: Vec::new(),
+    };
+    accounts.insert(ACME, rotated);
+    trunk.replace_accounts(accounts);
+
+    let params = form(ACME, CALL);
+    let old = signed("acme-new", "/twilio/voice", &params);
+    let refused = trunk.answer_call("/twilio/voice", Some(&old), &params, at(0));
+    assert_eq!(refused.unwrap_err().reason(), "bad_signature");
+    let new = signed("acme-newer", "/twilio/voice", &params);
+    let answer = trunk.answer_call("/twilio/voice", Some(&new), &params, at(0));
+    assert_eq!(answer.unwrap().call.slot(), TokenSlot::Primary);
+}
+
+#[test]
 fn the_secondary_token_keeps_calls_flowing_during_a_rotation() {
     let params = form(ACME, CALL);
     let sig = signed("acme-old", "/twilio/voice", &params);

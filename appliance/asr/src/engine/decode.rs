@@ -102,13 +102,14 @@ pub fn run(
     let end_of_audio = utterance.duration();
     let mut segments = Vec::new();
     for segment in state.as_iter() {
+        let avg_logprob = mean_logprob(&segment);
         let raw = RawSegment {
             text: segment
                 .to_str_lossy()
                 .map(|t| t.into_owned())
                 .unwrap_or_default(),
             no_speech_prob: segment.no_speech_probability(),
-            avg_logprob: mean_logprob(&segment),
+            avg_logprob,
         };
         let Some(text) = filter::keep(&raw, options.filter) else {
             continue;
@@ -121,6 +122,7 @@ pub fn run(
             start: utterance.start + start,
             end: utterance.start + end,
             text,
+            confidence: avg_logprob.exp().clamp(0.0, 1.0),
         });
     }
     Ok(segments)

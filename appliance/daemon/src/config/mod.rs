@@ -6,6 +6,7 @@
 mod asr;
 mod error;
 mod schema;
+mod twilio;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 pub use asr::AsrSection;
 pub use error::ConfigError;
 pub use schema::{Config, LogFormat};
+pub use twilio::{TenantTwilio, TwilioSection, stream_mode};
 
 /// Where the daemon looks for its configuration unless `--config` says otherwise.
 pub const DEFAULT_PATH: &str = "/etc/diala-edge/appliance.toml";
@@ -35,7 +37,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let deserializer = toml::Deserializer::parse(text)
         .map_err(|e| located(String::new(), e.message().to_owned(), e.span()))?;
     let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        // A `Spanned` value adds a private segment to the path; the sysadmin's key ends before it.
         let key = e.path().to_string();
+        let key = key
+            .split(".$__serde_spanned")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let inner = e.into_inner();
         located(key, inner.message().to_owned(), inner.span())
     })?;

@@ -38,6 +38,8 @@ pub struct Config {
     pub trunks: Vec<TrunkConfig>,
     /// Speech recognition; absent, calls are not transcribed.
     pub asr: Option<super::AsrSection>,
+    /// The HTTPS listener Twilio calls; absent, no Twilio call is taken.
+    pub twilio: Option<super::TwilioSection>,
 }
 
 /// `[daemon]`
@@ -190,6 +192,8 @@ pub struct TenantConfig {
     /// What the tenant's own vault keeps in clear.
     #[serde(default)]
     pub redaction: RedactionSection,
+    /// The tenant's Twilio account, if its calls come through Twilio.
+    pub twilio: Option<super::TenantTwilio>,
 }
 
 /// `[tenants.redaction]`: the tenant's redaction policy. Forwarded text always has every entity
@@ -245,6 +249,42 @@ impl Config {
             if trunk.sources.is_empty() {
                 let message = "a trunk needs at least one source address or network".to_owned();
                 return Err((format!("trunks[{i}].sources"), message, None));
+            }
+        }
+        self.check_twilio()
+    }
+
+    /// Each Twilio account belongs to one tenant, needs the listener, and answers sensibly.
+    fn check_twilio(&self) -> Result<(), Problem> {
+        let mut accounts = HashSet::new();
+        for (i, tenant) in self.tenants.iter().enumerate() {
+            let Some(twilio) = &tenant.twilio else {
+                continue;
+            };
+            let key = format!("tenants[{i}].twilio");
+            let sid = &twilio.account_sid;
+            if self.twilio.is_none() {
+                let message = "a Twilio account needs the [twilio] listener section".to_owned();
+                return Err((format!("{key}.account_sid"), message, Some(sid.span())));
+            }
+            if !accounts.insert(&sid.get_ref().0) {
+                let message = "this AccountSid belongs to another tenant already".to_owned();
+                return Err((format!("{key}.account_sid"), message, Some(sid.span())));
+            }
+            super::twilio::stream_mode(&twilio.answer, twilio.dial.as_ref()).map_err(
+                |(field, message, span)| (format!("{key}.{field}"), message, Some(span)),
+            )?;
+            let mut numbers = HashSet::new();
+            for (n, number) in twilio.numbers.iter().enumerate() {
+                let key = format!("{key}.numbers[{n}]");
+                if !numbers.insert(&number.number.get_ref().0) {
+                    let message = "this number is listed twice".to_owned();
+                    let span = Some(number.number.span());
+                    return Err((format!("{key}.number"), message, span));
+                }
+                super::twilio::stream_mode(&number.answer, number.dial.as_ref()).map_err(
+                    |(field, message, span)| (format!("{key}.{field}"), message, Some(span)),
+                )?;
             }
         }
         Ok(())

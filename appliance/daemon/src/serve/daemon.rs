@@ -11,14 +11,19 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use diala_asr::Transcriber;
+
 use crate::admin::handlers::AdminApi;
 use crate::admin::server::AdminSocket;
+use crate::call::{CallMetrics, Calls};
 use crate::config::Config;
 use crate::logging::LogControl;
 use crate::metrics::{self, Metrics};
 use crate::notify;
 
 use super::storage;
+use super::trunk_metrics::TrunkCollector;
+use super::twilio::{TwilioListener, TwilioReload};
 
 /// How often retention runs. Expiry is counted in days, so an hour late is well within it.
 const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -33,6 +38,16 @@ pub struct Daemon {
     metrics: Metrics,
     vaults: Arc<Vaults>,
     clock: Arc<dyn Clock>,
+    calls: Option<Calls>,
+    twilio: Option<TwilioReload>,
+}
+
+/// What takes calls: the trunks bound at start and the speech recogniser.
+pub struct Serving {
+    /// The Twilio trunk, when `[twilio]` is configured.
+    pub twilio: Option<TwilioListener>,
+    /// The worker pool, when `[asr]` is configured.
+    pub transcriber: Option<Arc<dyn Transcriber>>,
 }
 
 /// Why the main loop ended.
@@ -69,6 +84,8 @@ impl Daemon {
             metrics,
             vaults,
             clock,
+            calls: None,
+            twilio: None,
         }
     }
 
@@ -77,6 +94,7 @@ impl Daemon {
         mut self,
         metrics_listener: TcpListener,
         admin_socket: AdminSocket,
+        serving: Serving,
     ) -> anyhow::Result<()> {
         // Handlers first: a SIGTERM that arrives just after READY=1 must stop us gracefully,
         // not by the default action.
@@ -114,11 +132,13 @@ impl Daemon {
         if let Some(every) = notify::watchdog_interval() {
             tasks.spawn(ping_watchdog(every, stop.clone()));
         }
+        let trunks = self.take_calls(serving, &tasks, &stop)?;
 
         let status = match self.vaults.storage().refusing() {
-            None => format!("serving; metrics on http://{metrics_addr}/metrics"),
+            None => format!("serving; metrics on http://{metrics_addr}/metrics{trunks}"),
             Some(why) => format!(
-                "serving but refusing new calls ({why}); metrics on http://{metrics_addr}/metrics"
+                "serving but refusing new calls ({why}); metrics on http://{metrics_addr}/metrics\
+                 {trunks}"
             ),
         };
         notify::ready(&status);
@@ -137,6 +157,40 @@ impl Daemon {
             }
         };
         self.stop(reason, stop, tasks).await
+    }
+
+    /// Starts the call pipeline and the trunks that feed it; returns the trunks' addresses for
+    /// the status line.
+    fn take_calls(
+        &mut self,
+        serving: Serving,
+        tasks: &TaskTracker,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<String> {
+        let call_metrics = CallMetrics::register(self.metrics.registry())?;
+        if serving.transcriber.is_none() {
+            tracing::warn!("no [asr] section: calls are stored without transcripts");
+        }
+        let calls = Calls::new(
+            self.vaults.clone(),
+            serving.transcriber,
+            call_metrics,
+            tasks.clone(),
+            &self.config,
+        );
+        self.calls = Some(calls.clone());
+        let Some(twilio) = serving.twilio else {
+            return Ok(String::new());
+        };
+        let addr = twilio.addr();
+        let collector = TrunkCollector::new(twilio.metrics())?;
+        self.metrics.registry().register(Box::new(collector))?;
+        let reload = twilio
+            .spawn(calls, tasks, stop.clone())
+            .context("cannot serve the twilio listener")?;
+        self.twilio = Some(reload);
+        tracing::info!(listen = %addr, "twilio trunk listening");
+        Ok(format!("; twilio trunk on {addr}"))
     }
 
     /// Stops accepting, gives work in flight the configured grace, flushes the state.
@@ -174,7 +228,9 @@ impl Daemon {
         let outcome = super::reload::apply(&self.config_path, &mut self.config, &self.log)
             .and_then(|()| {
                 storage::open_configured_tenants(&self.vaults, &self.config).map_err(Into::into)
-            });
+            })
+            .map_err(anyhow::Error::from)
+            .and_then(|()| self.reload_trunks().map_err(anyhow::Error::from));
         let status = match &outcome {
             Ok(()) => {
                 self.metrics
@@ -196,6 +252,22 @@ impl Daemon {
             }
         };
         notify::ready(&status);
+    }
+}
+
+impl Daemon {
+    /// Gives the trunks and the call pipeline what a reloaded configuration says.
+    // Limitation: the configuration is already applied when the trunk's certificate, key or
+    // tokens fail to load; the trunk then keeps its previous ones and the reload is reported
+    // refused.
+    fn reload_trunks(&self) -> Result<(), super::twilio::TwilioError> {
+        if let Some(calls) = &self.calls {
+            calls.set_policies(&self.config);
+        }
+        match &self.twilio {
+            Some(twilio) => twilio.apply(&self.config_path, &self.config),
+            None => Ok(()),
+        }
     }
 }
 

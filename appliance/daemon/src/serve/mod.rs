@@ -8,19 +8,22 @@
 mod daemon;
 mod reload;
 mod storage;
+mod trunk_metrics;
+mod twilio;
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use diala_asr::{Transcriber, WhisperEngine};
 use diala_vault::{Clock, SystemClock, VaultOptions, Vaults};
 
 use crate::config::{self, Config, LogFormat};
 use crate::metrics::Metrics;
 use crate::{admin, logging, notify, privileges, secrets};
 
-pub use daemon::Daemon;
+pub use daemon::{Daemon, Serving};
 
 /// Runs the daemon until SIGTERM or SIGINT; returns once everything is flushed.
 pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<()> {
@@ -43,6 +46,7 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
     })?;
     let admin_path = config::resolve(config_path, &config.admin.socket);
     let admin_socket = admin::server::bind(&admin_path)?;
+    let twilio = twilio::TwilioListener::bind(config_path, &config)?;
 
     let state_dir = config::resolve(config_path, &config.paths.state_dir);
     drop_root(&config, &state_dir)?;
@@ -62,6 +66,7 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
         "state open"
     );
 
+    let transcriber = start_speech_recognition(config_path, &config)?;
     let metrics = Metrics::new()?;
     storage::check_storage(&vaults, &metrics);
     let daemon = Daemon::new(
@@ -72,12 +77,34 @@ pub fn run(config_path: &Path, log_format: Option<LogFormat>) -> anyhow::Result<
         Arc::new(vaults),
         clock,
     );
+    let serving = Serving {
+        twilio,
+        transcriber,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("diala-edge")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(daemon.run(metrics_listener, admin_socket))
+    runtime.block_on(daemon.run(metrics_listener, admin_socket, serving))
+}
+
+/// Loads the configured model into the worker pool calls are recognised on.
+fn start_speech_recognition(
+    config_path: &Path,
+    config: &Config,
+) -> anyhow::Result<Option<Arc<dyn Transcriber>>> {
+    let Some(asr) = &config.asr else {
+        return Ok(None);
+    };
+    notify::status("loading the speech model");
+    let engine = WhisperEngine::start(&asr.engine(config_path))?;
+    tracing::info!(
+        workers = asr.workers,
+        queue_depth = asr.queue_depth,
+        "speech recognition started"
+    );
+    Ok(Some(Arc::new(engine)))
 }
 
 /// A model whisper.cpp would choke on stops the daemon here, with the reason, before it binds

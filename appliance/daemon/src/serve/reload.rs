@@ -1,8 +1,8 @@
 //! SIGHUP: validate the new configuration completely, then apply what can change while running.
 //!
-//! Listeners, paths, the daemon's user and the log format are fixed for the life of the
-//! process; a change to them is reported and waits for a restart. The log filter, tenants and
-//! trunks change at once.
+//! Listeners (the Twilio listener's address and public URL included), paths, the daemon's user
+//! and the log format are fixed for the life of the process; a change to them is reported and
+//! waits for a restart. The log filter, tenants and trunks change at once.
 
 use std::path::Path;
 
@@ -50,6 +50,15 @@ pub fn apply(path: &Path, running: &mut Config, log: &LogControl) -> Result<(), 
     running.metrics = kept.metrics;
     running.log.format = kept.log.format;
     running.admin = kept.admin;
+    // The listener is bound and its public URL signed against since start; its certificate
+    // path may change.
+    match (kept.twilio, &mut running.twilio) {
+        (Some(old), Some(new)) => {
+            new.listen = old.listen;
+            new.public_url = old.public_url;
+        }
+        (old, new) => *new = old,
+    }
     Ok(())
 }
 
@@ -72,6 +81,15 @@ fn restart_only_changes(running: &Config, new: &Config) -> Vec<&'static str> {
         ),
         ("log.format", running.log.format != new.log.format),
         ("admin.socket", running.admin.socket != new.admin.socket),
+        (
+            "twilio.listen",
+            running.twilio.as_ref().map(|t| t.listen) != new.twilio.as_ref().map(|t| t.listen),
+        ),
+        (
+            "twilio.public_url",
+            running.twilio.as_ref().map(|t| &t.public_url)
+                != new.twilio.as_ref().map(|t| &t.public_url),
+        ),
     ];
     checks
         .into_iter()

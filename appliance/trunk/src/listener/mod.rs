@@ -19,8 +19,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-pub use metrics::TrunkMetrics;
-pub use routes::router;
+pub use metrics::{REFUSAL_REASONS, TrunkMetrics};
+pub use routes::{SharedTrunk, router, shared_router};
 pub use stream::{StreamEnd, StreamUpdate};
 pub use tls::{ServerTls, TlsError, server_config, server_config_der};
 

@@ -37,14 +37,26 @@ impl Routes {
     }
 }
 
+/// The trunk as the routes share it; whoever holds a clone may replace its accounts.
+pub type SharedTrunk = Arc<Mutex<TwilioTrunk>>;
+
 /// The router for the Twilio trunk's HTTPS listener; streams' events go to `updates`.
 pub fn router(
     trunk: TwilioTrunk,
     metrics: Arc<TrunkMetrics>,
     updates: mpsc::Sender<StreamUpdate>,
 ) -> Router {
+    shared_router(Arc::new(Mutex::new(trunk)), metrics, updates)
+}
+
+/// Like [`router`], over a trunk the caller keeps a handle to (to reload its accounts).
+pub fn shared_router(
+    trunk: SharedTrunk,
+    metrics: Arc<TrunkMetrics>,
+    updates: mpsc::Sender<StreamUpdate>,
+) -> Router {
     let routes = Routes {
-        trunk: Arc::new(Mutex::new(trunk)),
+        trunk,
         metrics,
         updates,
     };

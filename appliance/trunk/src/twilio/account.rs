@@ -56,9 +56,17 @@ pub struct Account {
     pub algorithm: Algorithm,
     /// How this tenant's calls are answered.
     pub mode: StreamMode,
+    /// Called numbers (E.164, as Twilio's `To`) answered another way than `mode`.
+    pub numbers: Vec<(String, StreamMode)>,
 }
 
 impl Account {
+    /// How a call to `to` is answered: its number's own mode, else the account's.
+    pub fn mode_for(&self, to: Option<&str>) -> &StreamMode {
+        let own = to.and_then(|to| self.numbers.iter().find(|(number, _)| number == to));
+        own.map_or(&self.mode, |(_, mode)| mode)
+    }
+
     /// The tokens to try, primary first.
     pub(crate) fn tokens(&self) -> impl Iterator<Item = (TokenSlot, &AuthToken)> {
         let primary = std::iter::once((TokenSlot::Primary, &self.primary));

@@ -65,6 +65,12 @@ impl TwilioTrunk {
         }
     }
 
+    /// Answers for `accounts` from now on (a reload: rotated tokens, new tenants). Stream tokens
+    /// already issued and the replay guard's memory stay, so calls in progress are unaffected.
+    pub fn replace_accounts(&mut self, accounts: super::Accounts) {
+        self.verifier.replace_accounts(accounts);
+    }
+
     /// Answers a voice webhook at `now`.
     ///
     /// A retry gets the first answer's stream token, which lives shorter than the replay
@@ -93,7 +99,13 @@ impl TwilioTrunk {
             .account(account_sid)
             .ok_or(VerifyError::UnknownAccount)?;
         let token = self.tokens.issue(account_sid, call_sid, now);
-        let twiml = twiml::answer(&account.mode, &self.verifier.base().stream_url(&token));
+        // `To` is covered by the signature just checked, so it may choose the answer.
+        let to = params
+            .iter()
+            .find(|(k, _)| k == "To")
+            .map(|(_, v)| v.as_str());
+        let mode = account.mode_for(to);
+        let twiml = twiml::answer(mode, &self.verifier.base().stream_url(&token));
         self.guard.record_answer(account_sid, call_sid, &twiml, now);
         Ok(CallAnswer {
             call,

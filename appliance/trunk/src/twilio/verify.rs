@@ -120,6 +120,11 @@ impl Verifier {
         &self.base
     }
 
+    /// Checks against `accounts` from now on.
+    pub fn replace_accounts(&mut self, accounts: Accounts) {
+        self.accounts = accounts;
+    }
+
     pub(crate) fn account(&self, sid: &str) -> Option<&Account> {
         self.accounts.get(sid)
     }

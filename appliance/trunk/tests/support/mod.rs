@@ -36,6 +36,10 @@ pub fn trunk() -> TwilioTrunk {
         secondary: Some(AuthToken::new("acme-old")),
         algorithm: Algorithm::HmacSha1,
         mode: StreamMode::Connect,
+        numbers: vec![(
+            "+14155550123".into(),
+            StreamMode::Fork(DialTarget::Number("+14155550124".into())),
+        )],
     };
     let globex = Account {
         tenant: "globex".into(),
@@ -43,6 +47,7 @@ pub fn trunk() -> TwilioTrunk {
         secondary: None,
         algorithm: Algorithm::HmacSha1,
         mode: StreamMode::Fork(DialTarget::Sip("sip:desk@pbx.globex.example".into())),
+        numbers: Vec::new(),
     };
     accounts.insert(ACME, acme);
     accounts.insert(GLOBEX, globex);
