@@ -177,6 +177,11 @@ impl Vaults {
         Ok(self.master.lock().derive(KeyPurpose::TenantTokens(tenant)))
     }
 
+    /// The key of the sysadmins' TOTP secrets at rest, derived from the current master key.
+    pub fn admin_totp_key(&self) -> DerivedKey {
+        self.master.lock().derive(KeyPurpose::AdminTotp)
+    }
+
     /// Every tenant on the appliance.
     pub fn tenants(&self) -> Result<Vec<TenantEntry>, VaultError> {
         self.keyring.lock().tenants()
@@ -272,8 +277,20 @@ impl Vaults {
     /// Runs retention over every tenant, `batch` calls per transaction, and prunes the audit
     /// log. Each tenant that lost calls gets an audit record.
     pub fn purge_expired(&self, batch: usize) -> Result<Vec<(String, PurgeReport)>, VaultError> {
+        self.purge_expired_with(batch, |_, _| {})
+    }
+
+    /// Like [`Vaults::purge_expired`], telling `progress` after each tenant how many of how
+    /// many are done, for a sysadmin watching a long purge.
+    pub fn purge_expired_with(
+        &self,
+        batch: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<(String, PurgeReport)>, VaultError> {
         let mut reports = Vec::new();
-        for entry in self.tenants()? {
+        let tenants = self.tenants()?;
+        let total = tenants.len();
+        for (done, entry) in tenants.into_iter().enumerate() {
             let vault = self.open_tenant(&entry.id)?;
             let report = vault.purge_expired(batch)?;
             if report.calls > 0 {
@@ -287,6 +304,7 @@ impl Vaults {
                 )?;
             }
             reports.push((entry.id, report));
+            progress(done + 1, total);
         }
         self.audit.prune(self.shared.clock.now_ms())?;
         Ok(reports)
