@@ -21,3 +21,6 @@ pub mod replies;
 pub mod server;
 mod tenants;
 pub mod totp;
+
+#[cfg(test)]
+mod step_up_tests;

@@ -483,6 +483,48 @@ mod tests {
     }
 
     #[test]
+    fn sensitive_commands_need_a_step_up_and_keys_stay_out_of_debug() {
+        let reveal = r#"{"v":1,"command":"call-show","tenant":"acme","call":"c1","reveal":true}"#;
+        let parsed = parse_request(reveal.as_bytes()).unwrap().command;
+        assert!(parsed.needs_step_up());
+        assert_eq!(parsed.audit_action(), "admin.call-reveal");
+        assert_eq!(parsed.audit_target(), "acme/c1");
+        let show = r#"{"v":1,"command":"call-show","tenant":"acme","call":"c1","reveal":false}"#;
+        assert!(
+            !parse_request(show.as_bytes())
+                .unwrap()
+                .command
+                .needs_step_up()
+        );
+        for line in [
+            r#"{"v":1,"command":"tenant-delete","tenant":"acme"}"#,
+            r#"{"v":1,"command":"tenant-set","tenant":"acme","retention_days":7}"#,
+            r#"{"v":1,"command":"transcript-export","tenant":"acme","call":null,"reveal":false}"#,
+            r#"{"v":1,"command":"retention-run"}"#,
+            r#"{"v":1,"command":"audit-export"}"#,
+            r#"{"v":1,"command":"keys-rotate-tenant","tenant":null}"#,
+        ] {
+            assert!(
+                parse_request(line.as_bytes())
+                    .unwrap()
+                    .command
+                    .needs_step_up(),
+                "{line}"
+            );
+        }
+        let key = "ab".repeat(32);
+        let rotate = format!(r#"{{"v":1,"command":"keys-rotate-master","new_key":"{key}"}}"#);
+        let parsed = parse_request(rotate.as_bytes()).unwrap();
+        assert!(parsed.command.needs_step_up());
+        assert!(!format!("{parsed:?}").contains(&key));
+        let progress = serde_json::to_string(&Response::progress(2, 5)).unwrap();
+        assert_eq!(
+            progress,
+            r#"{"v":1,"result":"progress","done":2,"total":5}"#
+        );
+    }
+
+    #[test]
     fn responses_round_trip() {
         let response = Response::ok(Reply::Audit(AuditReply {
             records: 3,
