@@ -9,7 +9,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -88,17 +88,7 @@ fn store_calls(appliance: &Appliance) {
 }
 
 fn run(appliance: &Appliance, args: &[&str], stdin: &str) -> Output {
-    let mut child = appliance
-        .command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run diala-edge");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    appliance.run_with_input(args, stdin)
 }
 
 fn ok(appliance: &Appliance, args: &[&str]) -> String {
@@ -228,19 +218,15 @@ fn calls_are_redacted_until_a_step_up_and_exports_parse() {
     assert_eq!(revealed["segments"][1]["text"], "thanks <bye> & see you");
     assert_eq!(revealed["segments"][1]["revealed"], false);
 
-    let vtt = ok(
-        &appliance,
-        &[
-            "transcript",
-            "export",
-            "--tenant",
-            "acme",
-            "--call",
-            "CA-first",
-            "--format",
-            "vtt",
-        ],
-    );
+    let first = [
+        "transcript",
+        "export",
+        "--tenant",
+        "acme",
+        "--call",
+        "CA-first",
+    ];
+    let vtt = ok(&appliance, &[&first[..], &["--format", "vtt"][..]].concat());
     assert!(vtt.starts_with("WEBVTT\n\n"), "{vtt}");
     assert_eq!(cue_times(&vtt, '.'), [(250, 2_750), (3_723_004, 3_725_000)]);
     assert!(
@@ -251,15 +237,7 @@ fn calls_are_redacted_until_a_step_up_and_exports_parse() {
 
     let srt_path = appliance.root().join("first.srt");
     let srt_arg = srt_path.to_str().unwrap();
-    let args = [
-        "transcript",
-        "export",
-        "--tenant",
-        "acme",
-        "--call",
-        "CA-first",
-    ];
-    let mut srt_args = args.to_vec();
+    let mut srt_args = first.to_vec();
     srt_args.extend(["--format", "srt", "--reveal", "--output", srt_arg]);
     ok(&appliance, &srt_args);
     let srt = std::fs::read_to_string(&srt_path).unwrap();
