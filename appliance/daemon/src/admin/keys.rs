@@ -13,6 +13,8 @@ use super::protocol::NewMasterKey;
 use super::replies::DoneReply;
 
 impl AdminApi {
+    // Limitation: the request line and the JSON parser's copies of the new key are freed
+    // without being zeroized; only `NewMasterKey` and `MasterKey` are wiped.
     // Limitation: a crash between the vault's rotation and resealing the TOTP secrets leaves
     // the secrets under the previous master key; those sysadmins must be enrolled again.
     pub(super) fn rotate_master(
