@@ -10,8 +10,10 @@ use diala_vault::{CallSummary, StoredSegment, TenantVault};
 use super::handlers::{AdminApi, CommandError, Progress};
 use super::replies::{CallReply, CallRow, CallsReply, SegmentRow, TranscriptsReply};
 
-/// Calls an export reads when it exports a whole tenant; a larger tenant is exported by call.
-const EXPORT_MAX_CALLS: u32 = 100_000;
+/// Calls an export of a whole tenant may hold: the answer is one message held in memory. A
+/// larger tenant is refused, never cut short, and exported call by call.
+// Limitation: a whole-tenant export is built in memory as one answer, not streamed.
+pub(super) const EXPORT_MAX_CALLS: u32 = 100_000;
 
 fn call_row(call: CallSummary) -> CallRow {
     CallRow {
@@ -99,11 +101,13 @@ impl AdminApi {
         let vault = self.vaults.open_tenant(tenant)?;
         let mut calls = match call {
             Some(call) => vec![self.find_call(&vault, call)?],
-            None => vault
-                .calls(EXPORT_MAX_CALLS)?
-                .into_iter()
-                .map(call_row)
-                .collect(),
+            None => {
+                let calls = vault.calls(EXPORT_MAX_CALLS + 1)?;
+                if calls.len() > EXPORT_MAX_CALLS as usize {
+                    return Err(CommandError::ExportTooLarge(tenant.to_owned()));
+                }
+                calls.into_iter().map(call_row).collect()
+            }
         };
         calls.reverse();
         let total = calls.len() as u64;

@@ -56,6 +56,13 @@ pub enum CommandError {
     /// The new master key is not one.
     #[error("the new master key is unusable: {0}")]
     BadMasterKey(#[from] diala_vault::MasterKeyError),
+    /// A whole-tenant export would not fit one answer.
+    #[error(
+        "tenant {0} holds more than {max} calls, too many for one export; export them call by \
+         call with --call (see `diala-edge call list`)",
+        max = super::calls::EXPORT_MAX_CALLS
+    )]
+    ExportTooLarge(String),
     /// The new master key is the one in use.
     #[error("the new master key is the one in use; make a new one with `head -c 32 /dev/urandom`")]
     SameMasterKey,
