@@ -87,3 +87,50 @@ impl TenantVault {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use crate::{DAY_MS, ManualClock, MasterKey, NewCall, NewSegment, VaultOptions, Vaults};
+
+    const T0: i64 = 1_796_083_200_000;
+
+    #[test]
+    fn calls_come_newest_first_with_counts_and_the_expired_ones_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let master = MasterKey::from_credential(&[3; 32]).unwrap();
+        let clock = Arc::new(ManualClock::at(T0));
+        let vaults = Vaults::open(dir.path(), master, VaultOptions::default(), clock).unwrap();
+        let acme = vaults.create_tenant("test", "acme", "Acme").unwrap();
+        assert_eq!(acme.call_stats(T0).unwrap(), super::CallStats::default());
+        for (id, at, segments) in [("old", T0 - 10 * DAY_MS, 2), ("new", T0, 1)] {
+            let call = NewCall {
+                id: id.to_owned(),
+                trunk: "sip".to_owned(),
+                started_at_ms: at,
+            };
+            acme.begin_call(&call).unwrap();
+            for n in 0..segments {
+                let segment = NewSegment {
+                    track: "caller".to_owned(),
+                    start_ms: n,
+                    end_ms: n + 1,
+                    text: None,
+                    redacted: "x".to_owned(),
+                    confidence: 1.0,
+                };
+                acme.insert_segment(id, &segment).unwrap();
+            }
+        }
+        let calls = acme.calls(10).unwrap();
+        let listed: Vec<_> = calls.iter().map(|c| (c.id.as_str(), c.segments)).collect();
+        assert_eq!(listed, [("new", 1), ("old", 2)]);
+        assert_eq!(acme.calls(1).unwrap().len(), 1);
+        let stats = acme.call_stats(T0 - DAY_MS).unwrap();
+        assert_eq!((stats.calls, stats.segments, stats.expired), (2, 3, 1));
+        assert_eq!(stats.oldest_started_ms, Some(T0 - 10 * DAY_MS));
+    }
+}
