@@ -82,8 +82,9 @@ release: deps
 deb: release
 	$(ARM64_ENV) $(CARGO) build --release --locked -p diala-edge --target $(ARM64) \
 		--features diala-vault/vendored-openssl
-	packaging/build-deb.sh amd64 target/release/diala-edge $(DEB_DIR)
-	packaging/build-deb.sh arm64 target/$(ARM64)/release/diala-edge $(DEB_DIR)
+	rm -rf target/docs && target/release/diala-edge generate-docs target/docs
+	packaging/build-deb.sh amd64 target/release/diala-edge $(DEB_DIR) target/docs
+	packaging/build-deb.sh arm64 target/$(ARM64)/release/diala-edge $(DEB_DIR) target/docs
 
 demo: build
 	scripts/demo.sh target/debug/diala-edge

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the diala-edge .deb for one architecture from an already built binary.
-#   packaging/build-deb.sh <amd64|arm64> <path/to/diala-edge> <output dir>
+#   packaging/build-deb.sh <amd64|arm64> <path/to/diala-edge> <output dir> <docs dir>
+# The docs dir holds what `diala-edge generate-docs` wrote: completions and man pages, the same
+# for every architecture, so the build machine's binary makes them.
 #
 # The package is assembled with dpkg-deb directly: the maintainer scripts are our own (they
 # must never start the service on an unconfigured box), so debhelper would add little.
@@ -9,6 +11,7 @@ set -euo pipefail
 arch=${1:?architecture}
 binary=${2:?binary}
 out=${3:?output directory}
+docs=${4:?directory written by diala-edge generate-docs}
 top=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$top/Cargo.toml" | head -n1)
 
@@ -27,6 +30,15 @@ install -D -m 0644 "$top/firmware-config/tmpfiles.d/diala-edge.conf" \
     "$root/usr/lib/tmpfiles.d/diala-edge.conf"
 install -D -m 0644 "$top/firmware-config/sysctl.d/60-diala-edge.conf" \
     "$root/usr/lib/sysctl.d/60-diala-edge.conf"
+install -D -m 0644 "$docs/completions/diala-edge.bash" \
+    "$root/usr/share/bash-completion/completions/diala-edge"
+install -D -m 0644 "$docs/completions/_diala-edge" "$root/usr/share/zsh/vendor-completions/_diala-edge"
+install -D -m 0644 "$docs/completions/diala-edge.fish" \
+    "$root/usr/share/fish/vendor_completions.d/diala-edge.fish"
+for page in "$docs"/man/*.1; do
+    install -D -m 0644 "$page" "$root/usr/share/man/man1/$(basename "$page")"
+    gzip -9n "$root/usr/share/man/man1/$(basename "$page")"
+done
 install -D -m 0644 "$top/README.md" "$doc/README.md"
 install -D -m 0644 "$top/packaging/deb/copyright" "$doc/copyright"
 install -D -m 0644 "$top/packaging/deb/plain-credential.conf" "$doc/examples/plain-credential.conf"

@@ -129,6 +129,24 @@ impl Appliance {
         command
     }
 
+    /// Runs `diala-edge --config <this config> <args>` to its end with `stdin` as its input
+    /// (a TOTP code, a confirmation), and returns what it printed.
+    pub fn run_with_input(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run diala-edge");
+        let mut input = child.stdin.take().expect("stdin of diala-edge");
+        input
+            .write_all(stdin.as_bytes())
+            .expect("write to diala-edge");
+        drop(input);
+        child.wait_with_output().expect("wait for diala-edge")
+    }
+
     /// Starts `diala-edge serve` with `--log-format text` and waits for nothing yet.
     pub fn spawn(&self) -> Daemon {
         self.spawn_with(&["--log-format", "text"], |_| {})

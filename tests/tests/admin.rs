@@ -304,11 +304,38 @@ fn must(command: &mut Command) {
     assert!(output.status.success(), "{command:?}: {}", stderr(&output));
 }
 
+/// What the test added to this machine's user database, removed again when it ends, even by a
+/// failed assertion. What was there before is left alone.
+struct Made {
+    user: Option<&'static str>,
+    group: Option<&'static str>,
+}
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        // The user first: a group that is some user's primary group cannot be deleted.
+        if let Some(user) = self.user {
+            let _ = Command::new("userdel").arg(user).output();
+        }
+        if let Some(group) = self.group {
+            let _ = Command::new("groupdel").arg(group).output();
+        }
+    }
+}
+
 #[test]
 fn a_member_of_diala_admin_is_served_and_audited_by_uid() {
-    // The group and the user are made on this machine if missing, and left for later runs:
-    // removing them while another test's daemon looks them up would race.
-    must(Command::new("groupadd").args(["--force", "--system", "diala-admin"]));
+    let mut made = Made {
+        user: None,
+        group: None,
+    };
+    if nix::unistd::Group::from_name("diala-admin")
+        .unwrap()
+        .is_none()
+    {
+        must(Command::new("groupadd").args(["--system", "diala-admin"]));
+        made.group = Some("diala-admin");
+    }
     let user = "diala-adm-test";
     if nix::unistd::User::from_name(user).unwrap().is_none() {
         must(Command::new("useradd").args([
@@ -320,6 +347,7 @@ fn a_member_of_diala_admin_is_served_and_audited_by_uid() {
             "diala-admin",
             user,
         ]));
+        made.user = Some(user);
     }
     let member = nix::unistd::User::from_name(user).unwrap().unwrap();
     let (appliance, socket) = appliance();
@@ -362,6 +390,18 @@ fn a_member_of_diala_admin_is_served_and_audited_by_uid() {
         mine,
         ["admin.tenant-list started", "admin.tenant-list succeeded"]
     );
+    let (made_user, made_group) = (made.user.is_some(), made.group.is_some());
+    drop(made);
+    if made_user {
+        assert!(nix::unistd::User::from_name(user).unwrap().is_none());
+    }
+    if made_group {
+        assert!(
+            nix::unistd::Group::from_name("diala-admin")
+                .unwrap()
+                .is_none()
+        );
+    }
 }
 
 fn exchange(stream: &mut BufReader<UnixStream>, line: &str) -> Value {

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diala_edge_tests::{Appliance, MASTER_KEY_HEX, tenants};
@@ -21,20 +20,7 @@ fn appliance() -> Appliance {
 }
 
 fn run(appliance: &Appliance, args: &[&str], stdin: &str) -> Output {
-    let mut child = appliance
-        .command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run diala-edge");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    appliance.run_with_input(args, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -129,6 +129,18 @@ fn the_package_installs_on_a_fresh_debian_root_and_the_daemon_starts_there() {
         "{conffiles}"
     );
 
+    // A man page per command and completions for three shells, made from the binary's own
+    // command definition.
+    let page = chroot(
+        root.path(),
+        &["zcat", "/usr/share/man/man1/diala-edge-call-show.1.gz"],
+    );
+    assert!(page.contains("\\-\\-reveal"), "{page}");
+    let bash = std::fs::read_to_string(inside("/usr/share/bash-completion/completions/diala-edge"));
+    assert!(bash.unwrap().contains("rotate-master"));
+    assert!(inside("/usr/share/zsh/vendor-completions/_diala-edge").exists());
+    assert!(inside("/usr/share/fish/vendor_completions.d/diala-edge.fish").exists());
+
     let check = [
         "diala-edge",
         "--config",

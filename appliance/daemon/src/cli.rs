@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::admin::args::{CallCommand, KeysCommand, RetentionCommand, TranscriptCommand};
 use crate::config::{self, LogFormat};
 
 /// diala-edge: on-prem call transcription that lets only redacted text leave the box.
@@ -51,6 +52,32 @@ pub enum Command {
     /// The audit chain of admin and key actions.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// A tenant's calls and their transcripts.
+    #[command(subcommand)]
+    Call(CallCommand),
+    /// Export transcripts.
+    #[command(subcommand)]
+    Transcript(TranscriptCommand),
+    /// How long tenants keep transcripts, and deleting what expired.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Rotate the master key and tenant data keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check this box: configuration, certificates, speech model, disk space, clock, and the
+    /// permissions of state and secrets; one line per check with what to do.
+    Doctor {
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write shell completions and man pages into DIR (used when packaging).
+    #[command(hide = true)]
+    GenerateDocs {
+        /// The directory to write into.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Step up for sensitive commands with a TOTP code read from standard input; it lasts five
     /// minutes.
     Login {
@@ -162,6 +189,51 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a tenant with its own data key and database.
+    Add {
+        /// Its id: 1 to 32 lowercase letters, digits and dashes.
+        id: String,
+        /// Its display name.
+        #[arg(long)]
+        name: String,
+        /// Days its transcripts are kept (1 to 365; 90 by default).
+        #[arg(long, value_name = "DAYS")]
+        retention_days: Option<u32>,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a tenant's settings and what it holds.
+    Show {
+        /// The tenant.
+        id: String,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a tenant's retention (needs `diala-edge login` first).
+    Set {
+        /// The tenant.
+        id: String,
+        /// Days its transcripts are kept (1 to 365).
+        #[arg(long, value_name = "DAYS")]
+        retention_days: u32,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a tenant for good: its data key is shredded, so every copy of its database is
+    /// unreadable (needs `diala-edge login` first).
+    Delete {
+        /// The tenant.
+        id: String,
+        /// Confirm without being asked.
+        #[arg(long)]
+        yes: bool,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `diala-edge audit ...`
@@ -181,6 +253,12 @@ pub enum AuditCommand {
         /// One JSON object instead of a line.
         #[arg(long)]
         json: bool,
+    },
+    /// Export every kept audit record as JSON lines (needs `diala-edge login` first).
+    Export {
+        /// Write to this file (created 0600) instead of standard output.
+        #[arg(long, short, value_name = "PATH")]
+        output: Option<PathBuf>,
     },
 }
 

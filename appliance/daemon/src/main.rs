@@ -9,6 +9,8 @@ mod call;
 mod check;
 mod cli;
 mod config;
+mod docs;
+mod doctor;
 mod logging;
 mod master_key;
 mod metrics;
@@ -92,6 +94,16 @@ fn main() -> ExitCode {
         Command::Admin(AdminCli::Totp(TotpCommand::Enroll { ref user, json })) => {
             admin(&cli, AdminCommand::TotpEnroll { user: user.clone() }, json)
         }
+        Command::Tenant(ref tenant) => admin::commands::tenant(&cli, tenant),
+        Command::Audit(AuditCommand::Export { ref output }) => {
+            admin::commands::audit_export(&cli, output.as_deref())
+        }
+        Command::Call(ref call) => admin::commands::call(&cli, call),
+        Command::Transcript(ref transcript) => admin::commands::transcript(&cli, transcript),
+        Command::Retention(ref retention) => admin::commands::retention(&cli, retention),
+        Command::Keys(ref keys) => admin::commands::keys(&cli, keys),
+        Command::Doctor { json } => doctor::run(&cli.config, json, &mut std::io::stdout().lock()),
+        Command::GenerateDocs { ref dir } => docs::generate(dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,7 +127,7 @@ fn version(json: bool) -> anyhow::Result<()> {
 }
 
 /// One command through the running daemon's admin socket.
-fn admin(cli: &Cli, command: AdminCommand, json: bool) -> anyhow::Result<()> {
+pub(crate) fn admin(cli: &Cli, command: AdminCommand, json: bool) -> anyhow::Result<()> {
     let socket = admin::client::socket_path(&cli.config, cli.admin_socket.as_deref())?;
     admin::client::run(&socket, command, json, &mut std::io::stdout().lock())?;
     Ok(())

@@ -83,6 +83,8 @@ pub enum KeyPurpose<'a> {
     AuditChain,
     /// A public fingerprint of the master key, to tell which master key wrapped a data key.
     Fingerprint,
+    /// The key that encrypts the sysadmins' TOTP secrets at rest.
+    AdminTotp,
 }
 
 impl KeyPurpose<'_> {
@@ -94,6 +96,7 @@ impl KeyPurpose<'_> {
             KeyPurpose::KeyWrap => "key-wrap".to_owned(),
             KeyPurpose::AuditChain => "audit-chain".to_owned(),
             KeyPurpose::Fingerprint => "fingerprint".to_owned(),
+            KeyPurpose::AdminTotp => "admin-totp".to_owned(),
         };
         Zeroizing::new(info.into_bytes())
     }

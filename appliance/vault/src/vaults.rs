@@ -190,6 +190,11 @@ impl Vaults {
         Ok(self.master.lock().derive(KeyPurpose::TenantTokens(tenant)))
     }
 
+    /// The key of the sysadmins' TOTP secrets at rest, derived from the current master key.
+    pub fn admin_totp_key(&self) -> DerivedKey {
+        self.master.lock().derive(KeyPurpose::AdminTotp)
+    }
+
     /// Every tenant on the appliance.
     pub fn tenants(&self) -> Result<Vec<TenantEntry>, VaultError> {
         self.keyring.lock().tenants()
@@ -289,12 +294,27 @@ impl Vaults {
     /// Runs retention over every tenant, `batch` calls per transaction, and prunes the audit
     /// log. Each tenant that lost calls gets an audit record.
     pub fn purge_expired(&self, batch: usize) -> Result<Vec<(String, PurgeReport)>, VaultError> {
+        self.purge_expired_with(batch, |_, _| {})
+    }
+
+    /// Like [`Vaults::purge_expired`], telling `progress` after each tenant how many of how
+    /// many are done, for a sysadmin watching a long purge.
+    pub fn purge_expired_with(
+        &self,
+        batch: usize,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<(String, PurgeReport)>, VaultError> {
         let mut reports = Vec::new();
-        for entry in self.tenants()? {
+        let tenants = self.tenants()?;
+        let total = tenants.len();
+        for (done, entry) in tenants.into_iter().enumerate() {
             let vault = match self.open_tenant(&entry.id) {
                 Ok(vault) => vault,
                 // Nothing in a missing file can expire; the other tenants are purged on time.
-                Err(VaultError::TenantFileMissing { .. }) => continue,
+                Err(VaultError::TenantFileMissing { .. }) => {
+                    progress(done + 1, total);
+                    continue;
+                }
                 Err(error) => return Err(error),
             };
             let report = vault.purge_expired(batch)?;
@@ -309,6 +329,7 @@ impl Vaults {
                 )?;
             }
             reports.push((entry.id, report));
+            progress(done + 1, total);
         }
         self.audit.prune(self.shared.clock.now_ms())?;
         Ok(reports)

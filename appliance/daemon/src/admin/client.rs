@@ -105,8 +105,12 @@ pub fn socket_path(config_path: &Path, given: Option<&Path>) -> Result<PathBuf, 
     }
 }
 
-/// Sends `command` and returns the daemon's reply.
-pub fn request(socket: &Path, command: Command) -> Result<Reply, ClientError> {
+/// Sends `command`, tells `progress` about each progress line, and returns the daemon's reply.
+pub fn request_with(
+    socket: &Path,
+    command: Command,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Reply, ClientError> {
     let stream = UnixStream::connect(socket).map_err(|source| match source.kind() {
         std::io::ErrorKind::PermissionDenied => ClientError::NoPermission(socket.to_owned()),
         _ => ClientError::Unavailable {
@@ -125,18 +129,26 @@ pub fn request(socket: &Path, command: Command) -> Result<Reply, ClientError> {
     // its end already: the answer waiting to be read says more than the failed write.
     let written = (&stream).write_all(&line);
 
-    let mut answer = String::new();
-    BufReader::new(&stream).read_line(&mut answer)?;
-    if answer.is_empty() {
-        written?;
-        return Err(ClientError::Protocol(
-            "the daemon closed the connection".to_owned(),
-        ));
-    }
-    let response: Response =
-        serde_json::from_str(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let mut reader = BufReader::new(&stream);
+    let response = loop {
+        let mut answer = String::new();
+        reader.read_line(&mut answer)?;
+        if answer.is_empty() {
+            written?;
+            return Err(ClientError::Protocol(
+                "the daemon closed the connection".to_owned(),
+            ));
+        }
+        let response: Response =
+            serde_json::from_str(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        match response.body {
+            Body::Progress { done, total } => progress(done, total),
+            _ => break response,
+        }
+    };
     match response.body {
         Body::Ok { data } => Ok(data),
+        Body::Progress { .. } => Err(ClientError::Protocol("progress without an end".to_owned())),
         Body::Error {
             kind: ErrorKind::Refused,
             message,
@@ -156,7 +168,10 @@ pub fn run(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), ClientError> {
-    let reply = request(socket, command)?;
+    let bar = super::render::Bar::new();
+    let reply = request_with(socket, command, &mut |done, total| bar.show(done, total));
+    bar.finish();
+    let reply = reply?;
     if json {
         serde_json::to_writer(&mut *out, &reply).map_err(std::io::Error::from)?;
         writeln!(out)?;
@@ -172,6 +187,7 @@ pub fn run(
                 time_of(login.step_up_until_ms)
             )?,
             Reply::Enrolled(enrolled) => write_enrolment(enrolled, out)?,
+            other => super::render::write(other, out)?,
         }
     }
     match reply {
@@ -185,7 +201,7 @@ pub fn run(
 }
 
 /// A time in milliseconds since the Unix epoch, as RFC 3339 in UTC.
-fn time_of(ms: i64) -> String {
+pub(super) fn time_of(ms: i64) -> String {
     let since = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     humantime::format_rfc3339_seconds(SystemTime::UNIX_EPOCH + since).to_string()
 }

@@ -17,6 +17,7 @@ use super::protocol::{
     AuditEntry, AuditListReply, AuditReply, Command, EnrolReply, ErrorKind, LoginReply, Reply,
     Response, StatusReply, TenantRow, TenantsReply,
 };
+use super::replies::AuditExportReply;
 use super::totp::{StepUp, TotpError};
 use crate::metrics::Metrics;
 
@@ -38,6 +39,33 @@ pub enum CommandError {
     /// The named user does not exist.
     #[error("there is no Unix user `{0}`; create it first")]
     NoSuchUser(String),
+    /// A sensitive command without a fresh step-up.
+    #[error(
+        "this command needs a step-up no older than five minutes; run `diala-edge login` with \
+         a code from your authenticator app, then repeat it"
+    )]
+    StepUpNeeded,
+    /// The tenant's vault has no such call (or another tenant's, which is the same answer).
+    #[error("tenant {tenant} has no call {call}")]
+    NoSuchCall {
+        /// The tenant asked.
+        tenant: String,
+        /// The call asked for.
+        call: String,
+    },
+    /// The new master key is not one.
+    #[error("the new master key is unusable: {0}")]
+    BadMasterKey(#[from] diala_vault::MasterKeyError),
+    /// A whole-tenant export would not fit one answer.
+    #[error(
+        "tenant {0} holds more than {max} calls, too many for one export; export them call by \
+         call with --call (see `diala-edge call list`)",
+        max = super::calls::EXPORT_MAX_CALLS
+    )]
+    ExportTooLarge(String),
+    /// The new master key is the one in use.
+    #[error("the new master key is the one in use; make a new one with `head -c 32 /dev/urandom`")]
+    SameMasterKey,
 }
 
 impl CommandError {
@@ -46,21 +74,25 @@ impl CommandError {
             CommandError::Totp(_) | CommandError::Enrolment(EnrolmentError::NotEnrolled(_)) => {
                 ErrorKind::StepUpRefused
             }
+            CommandError::StepUpNeeded => ErrorKind::StepUpRefused,
             CommandError::RootOnly => ErrorKind::Refused,
             _ => ErrorKind::Failed,
         }
     }
 }
 
+/// Told how far a long command has got: steps done, steps in all.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
 /// The daemon's state as admin commands see it.
 pub struct AdminApi {
-    vaults: Arc<Vaults>,
+    pub(super) vaults: Arc<Vaults>,
     metrics: Metrics,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     started: Instant,
     metrics_addr: String,
     step_up: StepUp,
-    totp: TotpStore,
+    pub(super) totp: TotpStore,
 }
 
 impl std::fmt::Debug for AdminApi {
@@ -80,20 +112,26 @@ impl AdminApi {
         state_dir: &Path,
     ) -> Self {
         AdminApi {
-            vaults,
             metrics,
             step_up: StepUp::new(clock.clone()),
             clock,
             started: Instant::now(),
             metrics_addr,
-            totp: TotpStore::new(state_dir),
+            totp: TotpStore::new(state_dir, vaults.admin_totp_key()),
+            vaults,
         }
     }
 
-    /// Audits and runs `command` for `admin`.
-    pub fn handle(&self, admin: &Admin, command: &Command) -> Response {
+    /// Audits and runs `command` for `admin`, telling `progress` how a long one goes.
+    pub fn handle_with(
+        &self,
+        admin: &Admin,
+        command: &Command,
+        progress: Progress<'_>,
+    ) -> Response {
         let actor = admin.actor();
         let (action, target) = (command.audit_action(), command.audit_target());
+        let target = target.as_str();
         let audit = self.vaults.audit();
         let now = self.clock.now_ms();
         if let Err(error) = audit.append(now, &actor, action, target, Outcome::Started) {
@@ -103,7 +141,9 @@ impl AdminApi {
         }
         tracing::info!(uid = admin.uid, action, "admin command");
 
-        let result = self.run(admin, command);
+        let result = self
+            .check_step_up(admin, command)
+            .and_then(|()| self.run(admin, command, progress));
         let outcome = if result.is_ok() {
             Outcome::Succeeded
         } else {
@@ -119,7 +159,22 @@ impl AdminApi {
         }
     }
 
-    fn run(&self, admin: &Admin, command: &Command) -> Result<Reply, CommandError> {
+    /// Refuses a sensitive command to a sysadmin without a fresh step-up; the refusal is
+    /// audited like any outcome.
+    fn check_step_up(&self, admin: &Admin, command: &Command) -> Result<(), CommandError> {
+        if command.needs_step_up() && self.step_up.active_until(admin.uid).is_none() {
+            return Err(CommandError::StepUpNeeded);
+        }
+        Ok(())
+    }
+
+    fn run(
+        &self,
+        admin: &Admin,
+        command: &Command,
+        progress: Progress<'_>,
+    ) -> Result<Reply, CommandError> {
+        let actor = admin.actor();
         Ok(match command {
             Command::Status => Reply::Status(self.status(admin)?),
             Command::TenantList => Reply::Tenants(self.tenants()?),
@@ -133,6 +188,37 @@ impl AdminApi {
                 })
             }
             Command::TotpEnroll { user } => Reply::Enrolled(self.enrol(admin, user)?),
+            Command::TenantAdd {
+                tenant,
+                name,
+                retention_days,
+            } => Reply::Tenant(self.tenant_add(&actor, tenant, name, *retention_days)?),
+            Command::TenantShow { tenant } => Reply::Tenant(self.tenant_show(tenant)?),
+            Command::TenantSet {
+                tenant,
+                retention_days,
+            } => Reply::Tenant(self.tenant_set(tenant, *retention_days)?),
+            Command::TenantDelete { tenant } => Reply::Done(self.tenant_delete(&actor, tenant)?),
+            Command::CallList { tenant, limit } => Reply::Calls(self.call_list(tenant, *limit)?),
+            Command::CallShow {
+                tenant,
+                call,
+                reveal,
+            } => Reply::Call(self.call_show(tenant, call, *reveal)?),
+            Command::TranscriptExport {
+                tenant,
+                call,
+                reveal,
+            } => Reply::Transcripts(self.export(tenant, call.as_deref(), *reveal, progress)?),
+            Command::RetentionStatus => Reply::Retention(self.retention_status()?),
+            Command::RetentionRun => Reply::Purged(self.retention_run(progress)?),
+            Command::AuditExport => Reply::AuditExport(self.audit_export()?),
+            Command::KeysRotateMaster { new_key } => {
+                Reply::Done(self.rotate_master(admin, new_key, progress)?)
+            }
+            Command::KeysRotateTenant { tenant } => {
+                Reply::Done(self.rotate_tenants(&actor, tenant.as_deref(), progress)?)
+            }
         })
     }
 
@@ -189,19 +275,15 @@ impl AdminApi {
         // Limitation: the whole kept chain (13 months) is read to return its tail.
         let records = self.vaults.audit().records()?;
         let skip = records.len().saturating_sub(limit as usize);
-        let entries = records
-            .into_iter()
-            .skip(skip)
-            .map(|r| AuditEntry {
-                seq: r.seq,
-                at_ms: r.at_ms,
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                outcome: r.outcome,
-            })
-            .collect();
+        let entries = records.into_iter().skip(skip).map(entry).collect();
         Ok(AuditListReply { entries })
+    }
+
+    fn audit_export(&self) -> Result<AuditExportReply, VaultError> {
+        let records = self.vaults.audit().records()?;
+        Ok(AuditExportReply {
+            records: records.into_iter().map(entry).collect(),
+        })
     }
 
     fn audit_verify(&self) -> Result<AuditReply, VaultError> {
@@ -211,5 +293,17 @@ impl AdminApi {
             intact: report.first_broken.is_none(),
             first_broken: report.first_broken,
         })
+    }
+}
+
+/// An audit record as the protocol carries it.
+fn entry(r: diala_vault::AuditRecord) -> AuditEntry {
+    AuditEntry {
+        seq: r.seq,
+        at_ms: r.at_ms,
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        outcome: r.outcome,
     }
 }

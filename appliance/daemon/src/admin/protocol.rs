@@ -53,6 +53,90 @@ pub enum Command {
         /// The Unix user name.
         user: String,
     },
+    /// Create a tenant with its own data key and database.
+    TenantAdd {
+        /// Its id.
+        tenant: String,
+        /// Its display name.
+        name: String,
+        /// Days its transcripts are kept; 90 when absent.
+        retention_days: Option<u32>,
+    },
+    /// One tenant's settings and what it holds.
+    TenantShow {
+        /// Its id.
+        tenant: String,
+    },
+    /// Change a tenant's settings (step-up).
+    TenantSet {
+        /// Its id.
+        tenant: String,
+        /// Days its transcripts are kept.
+        retention_days: u32,
+    },
+    /// Delete a tenant by shredding its data key (step-up).
+    TenantDelete {
+        /// Its id.
+        tenant: String,
+    },
+    /// A tenant's latest calls.
+    CallList {
+        /// The tenant.
+        tenant: String,
+        /// At most this many, newest first.
+        limit: u32,
+    },
+    /// One call with its segments; the kept text only with `reveal` (step-up).
+    CallShow {
+        /// The tenant.
+        tenant: String,
+        /// The call.
+        call: String,
+        /// Show the text the tenant's policy kept instead of the redacted text.
+        reveal: bool,
+    },
+    /// Every segment of a tenant's calls, or of one call, for export (step-up).
+    TranscriptExport {
+        /// The tenant.
+        tenant: String,
+        /// Only this call.
+        call: Option<String>,
+        /// Export the text the tenant's policy kept instead of the redacted text.
+        reveal: bool,
+    },
+    /// Each tenant's retention and what a purge would delete now.
+    RetentionStatus,
+    /// Run retention over every tenant now (step-up).
+    RetentionRun,
+    /// The whole kept audit chain (step-up).
+    AuditExport,
+    /// Re-wrap every key under a new master key (root and step-up).
+    KeysRotateMaster {
+        /// The new master key.
+        new_key: NewMasterKey,
+    },
+    /// Rekey one tenant's database, or every tenant's (step-up).
+    KeysRotateTenant {
+        /// The tenant; every tenant when absent.
+        tenant: Option<String>,
+    },
+}
+
+/// A new master key in hexadecimal, kept out of debug output and logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NewMasterKey(pub String);
+
+impl std::fmt::Debug for NewMasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewMasterKey([redacted])")
+    }
+}
+
+impl Drop for NewMasterKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// A TOTP code, kept out of debug output and logs.
@@ -76,15 +160,62 @@ impl Command {
             Command::AuditList { .. } => "admin.audit-list",
             Command::Login { .. } => "admin.login",
             Command::TotpEnroll { .. } => "admin.totp-enroll",
+            Command::TenantAdd { .. } => "admin.tenant-add",
+            Command::TenantShow { .. } => "admin.tenant-show",
+            Command::TenantSet { .. } => "admin.tenant-set",
+            Command::TenantDelete { .. } => "admin.tenant-delete",
+            Command::CallList { .. } => "admin.call-list",
+            Command::CallShow { reveal: false, .. } => "admin.call-show",
+            Command::CallShow { reveal: true, .. } => "admin.call-reveal",
+            Command::TranscriptExport { reveal: false, .. } => "admin.transcript-export",
+            Command::TranscriptExport { reveal: true, .. } => "admin.transcript-export-reveal",
+            Command::RetentionStatus => "admin.retention-status",
+            Command::RetentionRun => "admin.retention-run",
+            Command::AuditExport => "admin.audit-export",
+            Command::KeysRotateMaster { .. } => "admin.keys-rotate-master",
+            Command::KeysRotateTenant { .. } => "admin.keys-rotate-tenant",
         }
     }
 
     /// The action's target in the audit chain.
-    pub fn audit_target(&self) -> &str {
+    pub fn audit_target(&self) -> String {
         match self {
-            Command::TotpEnroll { user } => user,
-            _ => "appliance",
+            Command::TotpEnroll { user } => user.clone(),
+            Command::TenantAdd { tenant, .. }
+            | Command::TenantShow { tenant }
+            | Command::TenantSet { tenant, .. }
+            | Command::TenantDelete { tenant }
+            | Command::CallList { tenant, .. }
+            | Command::TranscriptExport {
+                tenant, call: None, ..
+            }
+            | Command::KeysRotateTenant {
+                tenant: Some(tenant),
+            } => tenant.clone(),
+            Command::CallShow { tenant, call, .. }
+            | Command::TranscriptExport {
+                tenant,
+                call: Some(call),
+                ..
+            } => format!("{tenant}/{call}"),
+            _ => "appliance".to_owned(),
         }
+    }
+
+    /// Whether the command needs a step-up no older than five minutes: revealing kept text,
+    /// exports, tenant deletion, key rotation, retention and policy changes.
+    pub fn needs_step_up(&self) -> bool {
+        matches!(
+            self,
+            Command::TenantSet { .. }
+                | Command::TenantDelete { .. }
+                | Command::CallShow { reveal: true, .. }
+                | Command::TranscriptExport { .. }
+                | Command::RetentionRun
+                | Command::AuditExport
+                | Command::KeysRotateMaster { .. }
+                | Command::KeysRotateTenant { .. }
+        )
     }
 }
 
@@ -98,10 +229,18 @@ pub struct Response {
     pub body: Body,
 }
 
-/// Success with its data, or an error with its kind.
+/// Success with its data, or an error with its kind; a long command sends progress lines
+/// before either.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Body {
+    /// Work done so far, for a progress bar; the answer follows.
+    Progress {
+        /// Steps done.
+        done: u64,
+        /// Steps in all.
+        total: u64,
+    },
     /// The command ran.
     Ok {
         /// What it returned.
@@ -150,6 +289,22 @@ pub enum Reply {
     Login(LoginReply),
     /// `admin totp enroll`
     Enrolled(EnrolReply),
+    /// `tenant add`, `tenant show`, `tenant set`
+    Tenant(super::replies::TenantReply),
+    /// `call list`
+    Calls(super::replies::CallsReply),
+    /// `call show`
+    Call(super::replies::CallReply),
+    /// `transcript export`
+    Transcripts(super::replies::TranscriptsReply),
+    /// `retention status`
+    Retention(super::replies::RetentionReply),
+    /// `retention run`
+    Purged(super::replies::PurgeReply),
+    /// `audit export`
+    AuditExport(super::replies::AuditExportReply),
+    /// `tenant delete`, `keys rotate-master`, `keys rotate-tenant`
+    Done(super::replies::DoneReply),
 }
 
 /// `audit list`
@@ -270,6 +425,14 @@ impl Response {
         }
     }
 
+    /// A progress line of a long command.
+    pub fn progress(done: u64, total: u64) -> Self {
+        Response {
+            v: VERSION,
+            body: Body::Progress { done, total },
+        }
+    }
+
     /// A failure answer.
     pub fn error(kind: ErrorKind, message: impl Into<String>) -> Self {
         Response {
@@ -317,6 +480,48 @@ mod tests {
         let login = r#"{"v":1,"command":"login","code":"123456"}"#;
         let parsed = parse_request(login.as_bytes()).unwrap();
         assert!(!format!("{parsed:?}").contains("123456"));
+    }
+
+    #[test]
+    fn sensitive_commands_need_a_step_up_and_keys_stay_out_of_debug() {
+        let reveal = r#"{"v":1,"command":"call-show","tenant":"acme","call":"c1","reveal":true}"#;
+        let parsed = parse_request(reveal.as_bytes()).unwrap().command;
+        assert!(parsed.needs_step_up());
+        assert_eq!(parsed.audit_action(), "admin.call-reveal");
+        assert_eq!(parsed.audit_target(), "acme/c1");
+        let show = r#"{"v":1,"command":"call-show","tenant":"acme","call":"c1","reveal":false}"#;
+        assert!(
+            !parse_request(show.as_bytes())
+                .unwrap()
+                .command
+                .needs_step_up()
+        );
+        for line in [
+            r#"{"v":1,"command":"tenant-delete","tenant":"acme"}"#,
+            r#"{"v":1,"command":"tenant-set","tenant":"acme","retention_days":7}"#,
+            r#"{"v":1,"command":"transcript-export","tenant":"acme","call":null,"reveal":false}"#,
+            r#"{"v":1,"command":"retention-run"}"#,
+            r#"{"v":1,"command":"audit-export"}"#,
+            r#"{"v":1,"command":"keys-rotate-tenant","tenant":null}"#,
+        ] {
+            assert!(
+                parse_request(line.as_bytes())
+                    .unwrap()
+                    .command
+                    .needs_step_up(),
+                "{line}"
+            );
+        }
+        let key = "ab".repeat(32);
+        let rotate = format!(r#"{{"v":1,"command":"keys-rotate-master","new_key":"{key}"}}"#);
+        let parsed = parse_request(rotate.as_bytes()).unwrap();
+        assert!(parsed.command.needs_step_up());
+        assert!(!format!("{parsed:?}").contains(&key));
+        let progress = serde_json::to_string(&Response::progress(2, 5)).unwrap();
+        assert_eq!(
+            progress,
+            r#"{"v":1,"result":"progress","done":2,"total":5}"#
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ use super::protocol::{self, ErrorKind, MAX_LINE, Response};
 
 /// How long a connection may sit without a request before it is closed.
 const IDLE: Duration = Duration::from_secs(300);
+/// Progress lines waiting to be written; more are dropped, the bar just moves in bigger steps.
+const PROGRESS_QUEUE: usize = 16;
 
 /// Why the admin socket could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +177,7 @@ async fn connection(stream: UnixStream, api: Arc<AdminApi>, stop: CancellationTo
             let message = "the request is too long";
             (Response::error(ErrorKind::BadRequest, message), true)
         } else {
-            answer(&api, &peer, line).await
+            answer(&api, &peer, line, &mut write).await
         };
         if write_response(&mut write, &response).await.is_err() || close {
             return;
@@ -199,8 +201,14 @@ fn refusal(peer: &peer::Peer, error: &peer::PeerError) -> Response {
     Response::error(ErrorKind::Refused, error.to_string())
 }
 
-/// Authorises the peer for this request, then runs it; says whether to close the connection.
-async fn answer(api: &Arc<AdminApi>, peer: &peer::Peer, line: Vec<u8>) -> (Response, bool) {
+/// Authorises the peer for this request, then runs it, writing its progress lines as they
+/// come; says whether to close the connection.
+async fn answer(
+    api: &Arc<AdminApi>,
+    peer: &peer::Peer,
+    line: Vec<u8>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> (Response, bool) {
     let admin = match peer::authorise(peer) {
         Ok(admin) => admin,
         Err(error) => return (refusal(peer, &error), true),
@@ -210,7 +218,27 @@ async fn answer(api: &Arc<AdminApi>, peer: &peer::Peer, line: Vec<u8>) -> (Respo
         Err((kind, message)) => return (Response::error(kind, message), false),
     };
     let api = api.clone();
-    let handled = tokio::task::spawn_blocking(move || api.handle(&admin, &request.command)).await;
+    let (progress_tx, mut progress_rx) = tokio::sync::mpsc::channel::<(u64, u64)>(PROGRESS_QUEUE);
+    let mut handled = tokio::task::spawn_blocking(move || {
+        // Progress is for a person watching: a slow reader loses updates, never the command.
+        let progress = move |done, total| {
+            let _ = progress_tx.try_send((done, total));
+        };
+        api.handle_with(&admin, &request.command, &progress)
+    });
+    let handled = loop {
+        tokio::select! {
+            handled = &mut handled => break handled,
+            Some((done, total)) = progress_rx.recv() => {
+                // A client gone away is found when the answer is written.
+                let _ = write_response(write, &Response::progress(done, total)).await;
+            }
+        }
+    };
+    // The last steps may still be queued when the command returns.
+    while let Ok((done, total)) = progress_rx.try_recv() {
+        let _ = write_response(write, &Response::progress(done, total)).await;
+    }
     match handled {
         Ok(response) => (response, false),
         Err(error) => {

@@ -4,6 +4,7 @@
 //! there is no way to name another tenant's data through it, so a foreign call id finds
 //! exactly what a random one finds: nothing. It never logs stored text.
 
+mod browse;
 mod calls;
 mod outbox;
 mod retention;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 
 use crate::{Clock, DataKey, StorageHealth, VaultError, db, migrate};
 
+pub use browse::{CallStats, CallSummary};
 pub use calls::{CallRecord, NewCall, NewSegment, StoredSegment};
 pub use outbox::{Enqueued, NewOutboxRecord, OutboxItem, OutboxStatus};
 pub use retention::{PURGE_BATCH_CALLS, PurgeReport, RetentionDays};
