@@ -5,6 +5,7 @@
 //! exactly what a random one finds: nothing. It never logs stored text.
 
 mod calls;
+mod delivery;
 mod outbox;
 mod retention;
 pub(crate) mod schema;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 use crate::{Clock, DataKey, StorageHealth, VaultError, db, migrate};
 
 pub use calls::{CallRecord, NewCall, NewSegment, StoredSegment};
+pub use delivery::OutboundSegment;
 pub use outbox::{Enqueued, NewOutboxRecord, OutboxItem, OutboxStatus};
 pub use retention::{PURGE_BATCH_CALLS, PurgeReport, RetentionDays};
 
