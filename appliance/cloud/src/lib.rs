@@ -11,6 +11,7 @@
 pub mod backoff;
 pub mod client;
 pub mod commands;
+#[cfg(feature = "control-plane")]
 pub mod control_plane;
 pub mod enroll;
 pub mod identity;

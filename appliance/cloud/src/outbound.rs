@@ -170,15 +170,20 @@ impl Outbound {
 
     /// Records waiting in every outbox, and when the oldest was queued.
     pub fn depth(&self) -> Result<(u64, Option<i64>), VaultError> {
-        let mut pending = 0;
-        let mut oldest: Option<i64> = None;
-        for entry in self.vaults.tenants()? {
-            let vault = self.vaults.open_tenant(&entry.id)?;
-            pending += vault.outbox_status()?.pending;
-            if let Some(at) = vault.outbox_oldest_ms()? {
-                oldest = Some(oldest.map_or(at, |o| o.min(at)));
-            }
-        }
-        Ok((pending, oldest))
+        depth(&self.vaults)
     }
+}
+
+/// Records waiting in every tenant's outbox together, and when the oldest was queued.
+pub fn depth(vaults: &Vaults) -> Result<(u64, Option<i64>), VaultError> {
+    let mut pending = 0;
+    let mut oldest: Option<i64> = None;
+    for entry in vaults.tenants()? {
+        let vault = vaults.open_tenant(&entry.id)?;
+        pending += vault.outbox_status()?.pending;
+        if let Some(at) = vault.outbox_oldest_ms()? {
+            oldest = Some(oldest.map_or(at, |o| o.min(at)));
+        }
+    }
+    Ok((pending, oldest))
 }

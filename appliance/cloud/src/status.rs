@@ -1,10 +1,10 @@
 //! What the sync client reports about itself: for `diala-edge sync status`, the metrics and
 //! the health message. Counts and times only, never record content.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The connection's state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionState {
     /// Not started yet.
@@ -21,7 +21,7 @@ pub enum ConnectionState {
 }
 
 /// The sync client's state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
     /// The connection's state.
     pub state: ConnectionState,

@@ -422,3 +422,32 @@ async fn sync_without_a_client_certificate_is_refused() {
     );
     assert!(cp.store.frames().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_sender_killed_mid_delivery_leaves_nothing_lost_or_doubled_after_restart() {
+    let cp = ControlPlane::new().await;
+    let appliance = enrolled(&cp).await;
+    appliance.store_call("call-a", 120, "long call");
+    appliance.store_call("call-b", 80, "another");
+    let (_status, _stop, task) = appliance.start_sync();
+    let id = appliance.id();
+    eventually("part delivered", || {
+        cp.store.records(&id).unwrap().len() >= 20
+    })
+    .await;
+    // Killed with batches in flight: no release, no goodbye; its claims stay in the outbox.
+    task.abort();
+    let _ = task.await;
+    assert!(appliance.pending() > 0);
+
+    let (_status, stop, task) = appliance.start_sync();
+    eventually("the rest delivered", || appliance.pending() == 0).await;
+    let records = cp.store.records(&id).unwrap();
+    assert_eq!(records.len(), 200);
+    let mut keys: Vec<_> = records.iter().map(|r| r.key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 200);
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+}
