@@ -8,6 +8,7 @@
 mod daemon;
 mod reload;
 mod storage;
+pub(crate) mod sync;
 
 use std::net::TcpListener;
 use std::path::Path;
