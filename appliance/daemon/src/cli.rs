@@ -121,6 +121,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Enroll this appliance with a control plane: make its key pair here, send a
+    /// certificate request with the one-time token, store the certificate.
+    Enroll {
+        /// The one-time enrollment token; `-` reads it from standard input.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+        /// Where the control plane listens.
+        #[arg(long, value_name = "HOST:PORT")]
+        control_plane: String,
+        /// The control plane's CA certificate (PEM), pinned for every later connection.
+        #[arg(long, value_name = "FILE")]
+        ca: PathBuf,
+    },
+    /// Control-plane sync.
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Print the version, git revision, target, and the linked SQLCipher and whisper.cpp.
     Version {
         /// One JSON object instead of lines.
@@ -279,6 +295,17 @@ pub enum TotpCommand {
         /// The Unix user name.
         user: String,
         /// One JSON object instead of the QR code.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `diala-edge sync ...`
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Connection state, certificate expiry, outbox depth and the oldest undelivered record.
+    Status {
+        /// One JSON object instead of lines.
         #[arg(long)]
         json: bool,
     },

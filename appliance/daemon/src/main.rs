@@ -20,6 +20,7 @@ mod privileges;
 mod redact;
 mod secrets;
 mod serve;
+mod sync_cmd;
 mod transcribe;
 mod version;
 
@@ -32,7 +33,7 @@ use crate::admin::protocol::Command as AdminCommand;
 use crate::admin::protocol::OneTimeCode;
 use crate::cli::{
     AdminCommand as AdminCli, AuditCommand, Cli, Command, MasterKeyCommand, ModelCommand,
-    TenantCommand, TotpCommand,
+    SyncCommand, TenantCommand, TotpCommand,
 };
 
 /// Exit status for a configuration the daemon will not run with (sysexits' EX_CONFIG), so the
@@ -77,6 +78,20 @@ fn main() -> ExitCode {
             &mut std::io::stdin().lock(),
             &mut std::io::BufWriter::new(std::io::stdout().lock()),
         ),
+        Command::Enroll {
+            token,
+            control_plane,
+            ca,
+        } => sync_cmd::enroll(
+            &cli.config,
+            &token,
+            &control_plane,
+            &ca,
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Sync(SyncCommand::Status { json }) => {
+            sync_cmd::status(&cli.config, json, &mut std::io::stdout().lock())
+        }
         Command::Version { json } => version(json),
         Command::Status { json } => admin(&cli, AdminCommand::Status, json),
         Command::Tenant(TenantCommand::List { json }) => {

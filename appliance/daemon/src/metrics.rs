@@ -37,6 +37,14 @@ pub struct Metrics {
 pub struct MetricsError(#[from] prometheus::Error);
 
 impl Metrics {
+    /// Registers a metric kept by another part of the daemon (the sync task).
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), MetricsError> {
+        Ok(self.registry.register(collector)?)
+    }
+
     /// Registers every metric, with `diala_edge_` as the prefix.
     pub fn new() -> Result<Self, MetricsError> {
         let registry = Registry::new_custom(Some("diala_edge".to_owned()), None)?;

@@ -30,7 +30,8 @@ pub use health::StorageHealth;
 pub use keyring::{Keyring, TenantEntry};
 pub use keys::{DataKey, DerivedKey, KeyPurpose, MasterKey, MasterKeyError};
 pub use tenant::{
-    CallRecord, CallStats, CallSummary, Enqueued, NewCall, NewOutboxRecord, NewSegment, OutboxItem,
+    CallRecord, CallStats, CallSummary, Enqueued, NewCall, NewOutboxRecord, NewSegment,
+    OutboundSegment, OutboxItem,
     OutboxStatus, PURGE_BATCH_CALLS, PurgeReport, RetentionDays, StoredSegment, TenantVault,
 };
 pub use vaults::{VaultOptions, Vaults, check_tenant_id};

@@ -129,6 +129,15 @@ impl Daemon {
             &crate::config::resolve(&self.config_path, &self.config.paths.state_dir),
         );
         tasks.spawn(admin_socket.serve(Arc::new(api), stop.clone()));
+        let state_dir = crate::config::resolve(&self.config_path, &self.config.paths.state_dir);
+        super::sync::spawn(
+            &tasks,
+            &stop,
+            self.vaults.clone(),
+            &self.metrics,
+            &state_dir,
+            self.clock.clone(),
+        );
         if let Some(every) = notify::watchdog_interval() {
             tasks.spawn(ping_watchdog(every, stop.clone()));
         }

@@ -8,6 +8,7 @@
 mod daemon;
 mod reload;
 mod storage;
+pub(crate) mod sync;
 mod trunk_metrics;
 mod twilio;
 

@@ -6,6 +6,7 @@
 
 mod browse;
 mod calls;
+mod delivery;
 mod outbox;
 mod retention;
 pub(crate) mod schema;
@@ -20,6 +21,7 @@ use crate::{Clock, DataKey, StorageHealth, VaultError, db, migrate};
 
 pub use browse::{CallStats, CallSummary};
 pub use calls::{CallRecord, NewCall, NewSegment, StoredSegment};
+pub use delivery::OutboundSegment;
 pub use outbox::{Enqueued, NewOutboxRecord, OutboxItem, OutboxStatus};
 pub use retention::{PURGE_BATCH_CALLS, PurgeReport, RetentionDays};
 
