@@ -10,4 +10,5 @@
 #![forbid(unsafe_code)]
 
 pub mod listener;
+pub mod sip;
 pub mod twilio;

@@ -1,0 +1,13 @@
+//! The SIP trunk: a user agent server for PBXs and SBCs that send the appliance calls.
+//!
+//! [`parse`] reads one message from a datagram and [`message`] writes one; [`header`] reads the
+//! structured headers routing needs. Everything here is pure: no sockets and no clock, time is
+//! passed in. Nothing here may answer a source that matches no configured trunk, resolve a
+//! tenant from anything but the matched trunk and its numbers, or log a number, a URI or audio.
+
+pub mod header;
+pub mod message;
+pub mod parse;
+
+pub use message::{Headers, Message, Method, Request, Response};
+pub use parse::{ParseError, parse};
