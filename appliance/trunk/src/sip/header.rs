@@ -98,3 +98,11 @@ pub fn normalise_number(user: &str) -> String {
     let digits = user.chars().filter(char::is_ascii_digit);
     plus.then_some('+').into_iter().chain(digits).collect()
 }
+
+/// The Call-ID.
+pub fn call_id(headers: &Headers) -> Option<&str> {
+    headers
+        .get("Call-ID")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}

@@ -5,9 +5,18 @@
 //! passed in. Nothing here may answer a source that matches no configured trunk, resolve a
 //! tenant from anything but the matched trunk and its numbers, or log a number, a URI or audio.
 
+pub mod call;
+pub mod config;
+pub mod core;
 pub mod header;
 pub mod message;
 pub mod parse;
+pub mod response;
+pub mod sdp;
+pub mod transaction;
 
+pub use call::CallId;
+pub use config::{SipConfig, Trunks};
+pub use core::{CoreEvent, Counters, EndReason, SipCore};
 pub use message::{Headers, Message, Method, Request, Response};
 pub use parse::{ParseError, parse};
