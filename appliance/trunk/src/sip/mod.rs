@@ -12,6 +12,7 @@ pub mod header;
 pub mod message;
 pub mod parse;
 pub mod response;
+pub mod rtp;
 pub mod sdp;
 pub mod transaction;
 
