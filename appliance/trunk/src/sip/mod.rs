@@ -14,6 +14,7 @@ pub mod parse;
 pub mod response;
 pub mod rtp;
 pub mod sdp;
+pub mod shell;
 pub mod transaction;
 
 pub use call::CallId;
@@ -21,3 +22,4 @@ pub use config::{SipConfig, Trunks};
 pub use core::{CoreEvent, Counters, EndReason, SipCore};
 pub use message::{Headers, Message, Method, Request, Response};
 pub use parse::{ParseError, parse};
+pub use shell::{CallEvent, SipShell};
