@@ -87,7 +87,7 @@ pub struct TrunkConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct NumberConfig {
-    /// The number as dialled (E.164 best: `+15551230000`); separators are ignored.
+    /// The number as dialled (E.164 best: `+15551230000`); only its digits are compared.
     pub number: String,
     /// The tenant's id.
     pub tenant: String,
@@ -156,7 +156,7 @@ fn validate(config: &TrunkConfig) -> Result<Trunk, ConfigError> {
     let mut numbers = HashMap::new();
     for entry in &config.numbers {
         let number = normalise_number(&entry.number);
-        if number.trim_start_matches('+').is_empty() {
+        if number.is_empty() {
             return Err(ConfigError::EmptyNumber { trunk: trunk() });
         }
         if numbers.insert(number, entry.tenant.clone()).is_some() {

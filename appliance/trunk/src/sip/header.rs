@@ -92,11 +92,10 @@ pub fn uri_user(uri: &str) -> Option<&str> {
     (!user.is_empty()).then_some(user)
 }
 
-/// A dialled number as trunks are configured: digits, with a leading `+` kept.
+/// A dialled number as trunks are configured: its digits only, so `+15551230000`,
+/// `15551230000` and `+1 (555) 123-0000` are the same number, as trunks differ in sending the `+`.
 pub fn normalise_number(user: &str) -> String {
-    let plus = user.starts_with('+');
-    let digits = user.chars().filter(char::is_ascii_digit);
-    plus.then_some('+').into_iter().chain(digits).collect()
+    user.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The Call-ID.
