@@ -22,6 +22,7 @@ fn config(max_calls: usize, trunk_max: Option<usize>) -> SipConfig {
             name: "pbx".into(),
             sources: vec!["10.1.2.0/24".parse().unwrap()],
             max_calls: trunk_max,
+            digest: None,
             numbers: vec![NumberConfig {
                 number: "+1 (555) 123-0000".into(),
                 tenant: "acme".into(),
@@ -32,8 +33,14 @@ fn config(max_calls: usize, trunk_max: Option<usize>) -> SipConfig {
 
 fn core_with(max_calls: usize, trunk_max: Option<usize>) -> SipCore {
     let config = config(max_calls, trunk_max);
-    let trunks = Trunks::from_config(&config).unwrap();
-    SipCore::new(&config, trunks, EDGE.parse().unwrap(), 0xfeed)
+    let trunks = Trunks::from_config(&config, &Default::default()).unwrap();
+    SipCore::new(
+        &config,
+        trunks,
+        EDGE.parse().unwrap(),
+        [7; 32],
+        Instant::now(),
+    )
 }
 
 fn sdp(codecs: &str, direction: &str) -> String {

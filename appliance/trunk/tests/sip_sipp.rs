@@ -26,6 +26,7 @@ fn config(sources: &str) -> SipConfig {
             name: "pbx".into(),
             sources: vec![sources.parse().unwrap()],
             max_calls: None,
+            digest: None,
             numbers: vec![NumberConfig {
                 number: format!("+{NUMBER}"),
                 tenant: "acme".into(),
@@ -36,7 +37,7 @@ fn config(sources: &str) -> SipConfig {
 
 async fn shell(sources: &str) -> (SipShell, mpsc::Receiver<CallEvent>) {
     let config = config(sources);
-    let trunks = Trunks::from_config(&config).unwrap();
+    let trunks = Trunks::from_config(&config, &Default::default()).unwrap();
     SipShell::start(&config, trunks).await.unwrap()
 }
 

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use super::digest::{DigestCredentials, DigestPassword};
 use super::header::normalise_number;
 
 /// Why a SIP configuration cannot be used.
@@ -35,6 +36,11 @@ pub enum ConfigError {
         /// The trunk's name.
         trunk: String,
     },
+    /// A trunk asks for digest authentication but no password was given for it.
+    #[error(
+        "SIP trunk `{0}` has `digest` but no password: provide the credential `sip-digest-{0}`"
+    )]
+    MissingPassword(String),
     /// A call limit of zero would refuse every call.
     #[error("a SIP call limit is 0: remove it or set at least 1")]
     ZeroLimit,
@@ -78,9 +84,23 @@ pub struct TrunkConfig {
     /// Calls in progress on this trunk at most; more get 486 Busy Here.
     #[serde(default)]
     pub max_calls: Option<usize>,
+    /// Digest authentication of its INVITEs, when set. The password is not in the file: it
+    /// is read from the credential named `sip-digest-<trunk name>`.
+    #[serde(default)]
+    pub digest: Option<DigestConfig>,
     /// The numbers it delivers, each to a tenant.
     #[serde(default)]
     pub numbers: Vec<NumberConfig>,
+}
+
+/// Digest authentication of a trunk (MD5 or SHA-256, the trunk's choice).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DigestConfig {
+    /// The realm sent in challenges.
+    pub realm: String,
+    /// The username the trunk authenticates with.
+    pub username: String,
 }
 
 /// A dialled number and the tenant whose calls it carries.
@@ -101,6 +121,8 @@ pub struct Trunk {
     sources: Vec<IpNet>,
     /// Its own call limit.
     pub max_calls: Option<usize>,
+    /// Its digest credentials, when its INVITEs must authenticate.
+    pub digest: Option<DigestCredentials>,
     numbers: HashMap<String, String>,
 }
 
@@ -124,8 +146,12 @@ impl Trunk {
 pub struct Trunks(Vec<Trunk>);
 
 impl Trunks {
-    /// Validates the trunks of a configuration.
-    pub fn from_config(config: &SipConfig) -> Result<Self, ConfigError> {
+    /// Validates the trunks of a configuration; `passwords` holds the digest password of each
+    /// trunk that has `digest`, by trunk name.
+    pub fn from_config(
+        config: &SipConfig,
+        passwords: &HashMap<String, DigestPassword>,
+    ) -> Result<Self, ConfigError> {
         if config.max_calls == 0 {
             return Err(ConfigError::ZeroLimit);
         }
@@ -134,7 +160,18 @@ impl Trunks {
             if trunks.iter().any(|t| t.name == trunk.name) {
                 return Err(ConfigError::DuplicateTrunk(trunk.name.clone()));
             }
-            trunks.push(validate(trunk)?);
+            let mut valid = validate(trunk)?;
+            if let Some(digest) = &trunk.digest {
+                let password = passwords
+                    .get(&trunk.name)
+                    .ok_or_else(|| ConfigError::MissingPassword(trunk.name.clone()))?;
+                valid.digest = Some(DigestCredentials {
+                    realm: digest.realm.clone(),
+                    username: digest.username.clone(),
+                    password: password.clone(),
+                });
+            }
+            trunks.push(valid);
         }
         Ok(Self(trunks))
     }
@@ -167,6 +204,7 @@ fn validate(config: &TrunkConfig) -> Result<Trunk, ConfigError> {
         name: config.name.clone(),
         sources: config.sources.iter().map(IpNet::trunc).collect(),
         max_calls: config.max_calls,
+        digest: None,
         numbers,
     })
 }

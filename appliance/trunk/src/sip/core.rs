@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::call::{Call, CallId, CallState, PendingOk};
 use super::config::{SipConfig, Trunk, Trunks};
+use super::digest::{Nonces, Verdict, challenges, verify};
 use super::header::{call_id, cseq, tag, uri_user};
 use super::message::{Method, Request, Response};
 use super::parse::{ParseError, parse};
@@ -90,6 +91,8 @@ pub struct Counters {
     pub malformed: u64,
     /// Responses received (a UAS sends no requests, so none is expected).
     pub stray_responses: u64,
+    /// INVITEs challenged (401) for missing, wrong or stale digest credentials.
+    pub challenged: u64,
     /// Calls refused at the box's (503) or trunk's (486) limit.
     pub over_limit: u64,
     /// Non-2xx answers to an INVITE never acknowledged (Timer H).
@@ -108,15 +111,26 @@ pub struct SipCore {
     next_call: u64,
     next_tag: u64,
     tag_seed: u64,
+    nonces: Nonces,
+    epoch: Instant,
     transmits: VecDeque<Transmit>,
     events: VecDeque<CoreEvent>,
     counters: Counters,
 }
 
 impl SipCore {
-    /// A core for `trunks`, listening at `local` (for Contact); `tag_seed` makes this run's tags
-    /// differ from another's (pass a random number).
-    pub fn new(config: &SipConfig, trunks: Trunks, local: SocketAddr, tag_seed: u64) -> Self {
+    /// A core for `trunks`, listening at `local` (for Contact). `secret` (random, made at start)
+    /// keys the digest nonces and makes this run's tags differ from another's; `now` starts
+    /// the nonces' clock.
+    pub fn new(
+        config: &SipConfig,
+        trunks: Trunks,
+        local: SocketAddr,
+        secret: [u8; 32],
+        now: Instant,
+    ) -> Self {
+        let mut seed = [0u8; 8];
+        seed.copy_from_slice(secret.get(..8).unwrap_or(&[0; 8]));
         Self {
             trunks,
             max_calls: config.max_calls,
@@ -126,7 +140,9 @@ impl SipCore {
             calls: Vec::new(),
             next_call: 1,
             next_tag: 0,
-            tag_seed,
+            tag_seed: u64::from_le_bytes(seed),
+            nonces: Nonces::new(secret),
+            epoch: now,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
@@ -222,6 +238,27 @@ impl SipCore {
             core.send(key, response, now);
         };
 
+        if let Some(credentials) = &trunk.digest {
+            let secs = now.saturating_duration_since(self.epoch).as_secs();
+            let authorization = invite.headers.get("Authorization");
+            let verdict = verify(
+                authorization,
+                "INVITE",
+                credentials,
+                &self.nonces,
+                from.ip(),
+                secs,
+            );
+            if verdict != Verdict::Authorized {
+                self.counters.challenged += 1;
+                let nonce = self.nonces.make(from.ip(), secs);
+                let mut challenge = to_request(&invite, 401, Some(&local_tag));
+                for value in challenges(&credentials.realm, &nonce, verdict == Verdict::Stale) {
+                    challenge.headers.push("WWW-Authenticate", value);
+                }
+                return self.send(key, challenge, now);
+            }
+        }
         let Some(tenant) = uri_user(&invite.uri).and_then(|n| trunk.tenant_for(n)) else {
             return refuse(self, 404);
         };

@@ -8,6 +8,7 @@
 pub mod call;
 pub mod config;
 pub mod core;
+pub mod digest;
 pub mod header;
 pub mod message;
 pub mod parse;

@@ -44,7 +44,13 @@ impl SipShell {
     ) -> std::io::Result<(Self, mpsc::Receiver<CallEvent>)> {
         let socket = UdpSocket::bind(config.listen).await?;
         let local = socket.local_addr()?;
-        let core = SipCore::new(config, trunks, local, rand::random());
+        let core = SipCore::new(
+            config,
+            trunks,
+            local,
+            rand::random(),
+            Instant::now().into_std(),
+        );
         let (events, receiver) = mpsc::channel(EVENT_QUEUE);
         let counters = Arc::new(Mutex::new(Counters::default()));
 
