@@ -307,7 +307,7 @@ fn hold_and_resume_by_reinvite() {
     core.poll_event();
 
     for (cseq, direction, answer, hold) in [
-        (2, "sendonly", "recvonly", false),
+        (2, "sendonly", "recvonly", true),
         (3, "inactive", "inactive", true),
         (4, "sendrecv", "recvonly", false),
     ] {
@@ -327,7 +327,7 @@ fn hold_and_resume_by_reinvite() {
             panic!()
         };
         assert_eq!((c, media.payload_type, media.is_hold()), (call, 0, hold));
-        assert_eq!(media.direction == Direction::Inactive, hold);
+        assert_eq!(media.direction == Direction::SendRecv, !hold);
         let ack_branch = format!("z9hG4bK-ack{cseq}");
         core.handle_datagram(pbx, &in_dialog("ACK", &ack_branch, &tag, cseq).bytes(), t0);
     }

@@ -249,6 +249,58 @@ async fn an_a_law_call_from_sipp_reaches_the_event_stream_intact() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dtmf_key_played_by_sipp_is_one_event_and_no_audio() {
+    let (shell, mut events) = shell("127.0.0.0/8").await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = std::fs::read_to_string(scenario_dir().join("uac_pcap.xml")).unwrap();
+    // The key press "1" (RFC 4733) that the sip-tester package ships.
+    let scenario = scenario
+        .replace("PCAP", "/usr/share/sip-tester/dtmf_2833_1.pcap")
+        .replace("PAUSE", "1000")
+        .replace("PAYLOAD", "0")
+        .replace("CODEC", "PCMU");
+    let path = dir.path().join("dtmf.xml");
+    std::fs::write(&path, scenario).unwrap();
+    let peer = tokio::task::spawn_blocking(move || sipp(&shell, &path, free_port()));
+    let events = one_call(&mut events).await;
+    assert!(peer.await.unwrap().status.success());
+
+    let presses: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::Dtmf { dtmf, .. } => Some(dtmf),
+            CallEvent::Frame { .. } => panic!("a key press is not audio"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(presses.len(), 1);
+    assert_eq!((presses[0].event(), presses[0].duration_ms), (1, 280));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_puts_a_call_on_hold_and_resumes_it_by_reinvite() {
+    let (shell, mut events) = shell("127.0.0.0/8").await;
+    let path = scenario_dir().join("hold.xml");
+    let peer = tokio::task::spawn_blocking(move || sipp(&shell, &path, free_port()));
+    let events = one_call(&mut events).await;
+    let output = peer.await.unwrap();
+    assert!(
+        output.status.success(),
+        "sipp: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let holds: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            CallEvent::Hold { on, .. } => Some(*on),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(holds, [true, false]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sipp_gets_200_for_options_and_488_for_g722_only() {
     let (shell, mut events) = shell("127.0.0.0/8").await;
     let shell = std::sync::Arc::new(shell);

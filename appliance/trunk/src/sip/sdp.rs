@@ -69,9 +69,11 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
-    /// True when the offer puts the call on hold (RFC 3264 section 8.4).
+    /// True when the offer puts the call on hold (RFC 3264 section 8.4: `sendonly` or
+    /// `inactive`, or the older RFC 2543 way, a connection address of 0.0.0.0).
     pub fn is_hold(&self) -> bool {
-        !self.direction.peer_sends() || self.remote.ip().is_unspecified()
+        matches!(self.direction, Direction::SendOnly | Direction::Inactive)
+            || self.remote.ip().is_unspecified()
     }
 }
 
