@@ -8,10 +8,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libclang for its bindings, OpenSSL's libcrypto for SQLCipher, libsystemd for sd_notify, curl
 # for the demo, systemd's own tools to check the shipped unit, nftables and iproute2 to test the
 # shipped ruleset in network namespaces, sox as the reference G.711 encoder and resampler,
-# espeak-ng to speak the demo's call, gdb to hold a thread open in a start-up race test.
+# espeak-ng to speak the demo's call, gdb to hold a thread open in a start-up race test,
+# sip-tester (sipp) as the SIP peer that places calls to the SIP trunk.
 DEB_PACKAGES := gcc g++ make pkg-config cmake libclang-dev libssl-dev libsystemd-dev \
 	ca-certificates curl systemd nftables iproute2 sox espeak-ng python3 python3-pip python3-venv \
-	gdb
+	gdb sip-tester
 
 # What `make deb` needs besides: the arm64 cross toolchain and libsystemd for arm64 (multiarch),
 # dpkg-deb and lintian, qemu to run the arm64 binary, debootstrap for the install test and
