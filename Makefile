@@ -103,7 +103,9 @@ bench-deps: deps
 		python3 -m venv $(BENCH_VENV) && \
 		$(BENCH_VENV)/bin/pip install --quiet $(BENCH_PY_PACKAGES); }
 
+# The streams benchmark runs the release daemon, found next to the bench binary.
 bench: bench-deps
+	$(CARGO) build --release --locked -p diala-edge
 	DIALA_BENCH_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python3 $(CARGO) bench --workspace --locked
 
 clean:
