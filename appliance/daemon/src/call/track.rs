@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diala_asr::{Pending, TranscribeError, Transcriber};
 use diala_media::{Frame, Track, Utterance, UtteranceCutter, VadConfig, VadError, VadEvent};
@@ -23,12 +23,15 @@ const MAX_BACKLOG: usize = 16;
 struct Waiting {
     utterance: Utterance,
     counted: bool,
+    cut_at: Instant,
 }
 
 /// The recogniser's side of one utterance, in the order the track produced them.
 pub(super) struct Recognising {
     /// The recogniser's pending result.
     pub pending: Pending,
+    /// When the utterance was cut, for the delay to its segments being stored.
+    pub cut_at: Instant,
 }
 
 /// One track's media stage and its hand-off to the recogniser.
@@ -95,6 +98,7 @@ impl TrackPipeline {
                 self.backlog.push_back(Waiting {
                     utterance,
                     counted: false,
+                    cut_at: Instant::now(),
                 });
             }
         }
@@ -122,10 +126,12 @@ impl TrackPipeline {
         while let Some(waiting) = self.backlog.front_mut() {
             match asr.submit(to_asr(&waiting.utterance)) {
                 Ok(pending) => {
-                    self.backlog.pop_front();
                     // Each pending result holds one of the recogniser's slots, and the channel
                     // has room for as many as there are slots: this send cannot find it full.
-                    if self.recognising.try_send(Recognising { pending }).is_err() {
+                    let cut_at = waiting.cut_at;
+                    self.backlog.pop_front();
+                    let recognising = Recognising { pending, cut_at };
+                    if self.recognising.try_send(recognising).is_err() {
                         metrics
                             .utterances_lost
                             .with_label_values(&[&self.tenant])
