@@ -318,3 +318,34 @@ async fn credentials_from_a_systemd_credential_file() {
         Some(issued.access_key_id.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_request_signed_with_the_wrong_secret_is_refused_and_the_call_falls_back() {
+    let world = World::start().await;
+    let mut forged = world
+        .keys
+        .issue(SystemTime::now() + Duration::from_secs(3600));
+    forged.secret_access_key = "not-the-secret".to_owned().into();
+    let credentials = AgentCredentials::vended(Some(forged), world.control_plane(&[3600]));
+    let mut call = Call::start(&world, credentials);
+    call.say("hello?").await;
+
+    assert!(call.listen().await.fallback.is_some());
+    let log = world.bedrock.log();
+    assert!(
+        log.iter().all(|r| r.status == 403 && r.key_id.is_none()),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn polly_failing_gives_the_fallback_instead_of_silence() {
+    let world = World::start().await;
+    world.polly.set(Behaviour::Fail);
+    let mut call = Call::start(&world, world.vended());
+    call.events.send(Event::CallAnswered).await.unwrap();
+
+    assert!(call.listen().await.fallback.is_some());
+    let statuses: Vec<u16> = world.polly.log().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 500, 500]);
+}
