@@ -230,3 +230,86 @@ fn parse_time(text: &str) -> Option<SystemTime> {
         aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime);
     SystemTime::try_from(at.ok()?).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use super::*;
+
+    /// Vends credentials with the given lifetimes in order, counting calls.
+    #[derive(Debug)]
+    struct Plan(StdMutex<Vec<Duration>>);
+
+    impl Vendor for Plan {
+        fn vend(&self) -> Vend<'_> {
+            let lifetime = self.0.lock().unwrap().remove(0);
+            Box::pin(async move { Ok(creds("vended", SystemTime::now() + lifetime)) })
+        }
+    }
+
+    fn creds(id: &str, expires: SystemTime) -> AwsCredentials {
+        AwsCredentials {
+            access_key_id: id.to_owned(),
+            secret_access_key: Zeroizing::new("s3cr3t".to_owned()),
+            session_token: None,
+            expires: Some(expires),
+        }
+    }
+
+    fn vended(held: Option<AwsCredentials>, lifetimes: &[u64]) -> AgentCredentials {
+        let plan = lifetimes.iter().map(|s| Duration::from_secs(*s)).collect();
+        AgentCredentials::vended(held, Plan(StdMutex::new(plan)))
+    }
+
+    #[tokio::test]
+    async fn fresh_credentials_are_kept_and_near_expiry_ones_replaced() {
+        let fresh = creds("held", SystemTime::now() + Duration::from_secs(1800));
+        let provider = vended(Some(fresh), &[3600]);
+        assert_eq!(provider.current().await.unwrap().access_key_id, "held");
+
+        let ending = creds("held", SystemTime::now() + Duration::from_secs(60));
+        let provider = vended(Some(ending), &[3600]);
+        assert_eq!(provider.current().await.unwrap().access_key_id, "vended");
+        assert_eq!(
+            provider.current().await.unwrap().access_key_id,
+            "vended",
+            "kept once fresh"
+        );
+    }
+
+    #[tokio::test]
+    async fn vended_credentials_longer_than_an_hour_are_refused() {
+        let err = vended(None, &[2 * 3600]).current().await.unwrap_err();
+        assert!(err.to_string().contains("longer than one hour"), "{err}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let shown = format!("{:?}", creds("AKIDEXAMPLE", SystemTime::UNIX_EPOCH));
+        assert!(
+            shown.contains("AKIDEXAMPLE") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_credential_file_in_the_wrong_shape_names_the_file_not_the_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aws");
+        std::fs::write(
+            &path,
+            r#"{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "s3cr3t"}"#,
+        )
+        .unwrap();
+        let err = AgentCredentials::from_file(path)
+            .current()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Version is 2") && !err.contains("s3cr3t"),
+            "{err}"
+        );
+    }
+}
