@@ -184,21 +184,24 @@ async fn barge_in_clears_playback_and_the_model_hears_only_what_was_played() {
     let mut call = Call::start(&world, world.vended());
     call.say("I need an appointment").await;
 
-    // The first sentence plays to its mark; the caller talks over the second.
+    // The first sentence plays to its mark; the caller talks over the second, queued after it.
     let Action::Play { mark, .. } = call.next().await else {
         panic!("expected audio")
     };
+    let Action::Play { sentence: 1, .. } = call.next().await else {
+        panic!("expected the second sentence")
+    };
     call.events.send(Event::Mark(mark)).await.unwrap();
     call.events.send(Event::CallerSpeech).await.unwrap();
-    loop {
+    let text = loop {
         match call.next().await {
-            Action::Play { .. } => continue,
-            Action::Clear => break,
-            other => panic!("unexpected {other:?}"),
+            Action::Play { .. } => {}
+            Action::Clear => break call.next().await,
+            other => panic!("expected playback to be cleared, got {other:?}"),
         }
-    }
-    let Action::AgentTurn { text, .. } = call.next().await else {
-        panic!("expected the stored turn")
+    };
+    let Action::AgentTurn { text, .. } = text else {
+        panic!("expected the stored turn, got {text:?}")
     };
     assert!(text.as_str().starts_with("Of course."), "{text}");
     assert!(
