@@ -188,7 +188,7 @@ fn the_unit_runs_the_daemon_with_its_model_under_systemd() {
         !journal.contains("SIGSYS") && !journal.contains("Bad system call"),
         "a call the unit's filter refuses:\n{journal}"
     );
-    assert!(journal.contains("speech model"), "{journal}");
+    assert!(journal.contains("speech recognition started"), "{journal}");
     // Refused system calls that the daemon only warns about.
     for warning in ["mlock() returned", "cannot give the admin socket"] {
         assert!(!journal.contains(warning), "{warning}:\n{journal}");
