@@ -31,7 +31,7 @@ pub use keyring::{Keyring, TenantEntry};
 pub use keys::{DataKey, DerivedKey, KeyPurpose, MasterKey, MasterKeyError};
 pub use tenant::{
     CallRecord, CallStats, CallSummary, Enqueued, NewCall, NewOutboxRecord, NewSegment,
-    OutboundSegment, OutboxItem,
-    OutboxStatus, PURGE_BATCH_CALLS, PurgeReport, RetentionDays, StoredSegment, TenantVault,
+    OutboundSegment, OutboxItem, OutboxStatus, PURGE_BATCH_CALLS, PurgeReport, RetentionDays,
+    StoredSegment, TenantVault,
 };
 pub use vaults::{VaultOptions, Vaults, check_tenant_id};
