@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+pub mod debian;
 pub mod twilio;
 
 /// How long a test waits for the daemon to do something before it fails. Only a bound on

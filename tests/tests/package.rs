@@ -8,37 +8,11 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
+use diala_edge_tests::debian::{deb, run};
 use diala_edge_tests::{MASTER_KEY_HEX, PATIENCE};
-
-fn deb(arch: &str) -> PathBuf {
-    let dir = std::env::var_os("DIALA_DEB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deb"));
-    let version = env!("CARGO_PKG_VERSION");
-    let path = dir.join(format!("diala-edge_{version}_{arch}.deb"));
-    assert!(
-        path.exists(),
-        "{} is missing: run `make deb` first",
-        path.display()
-    );
-    path
-}
-
-fn run(command: &mut Command) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 #[test]
 fn lintian_finds_no_error_and_no_unexplained_warning() {
@@ -85,7 +59,8 @@ fn the_package_installs_on_a_fresh_debian_root_and_the_daemon_starts_there() {
     if !nix::unistd::Uid::effective().is_root() {
         panic!("the install test needs root for debootstrap and chroot (CI runs as root)");
     }
-    let root = fresh_root();
+    let root =
+        diala_edge_tests::debian::fresh_root("bookworm", "libsystemd0,libssl3,ca-certificates");
     let inside = |p: &str| root.path().join(p.trim_start_matches('/'));
 
     std::fs::copy(deb("amd64"), inside("/tmp/diala-edge.deb")).unwrap();
@@ -223,30 +198,6 @@ fn start_daemon_inside(root: &Path, uid: u32) {
         "the daemon never became ready inside the root:\n{log}"
     );
     assert_eq!(output.status.code(), Some(0), "{log}");
-}
-
-/// A fresh Debian 12 root: a debootstrapped base, made once and kept under target/, copied.
-fn fresh_root() -> tempfile::TempDir {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/rootfs/bookworm");
-    if !base.join("etc/debian_version").exists() {
-        let partial = base.with_extension("partial");
-        let _ = std::fs::remove_dir_all(&partial);
-        run(Command::new("debootstrap")
-            .args([
-                "--variant=minbase",
-                "--include=libsystemd0,libssl3,ca-certificates",
-            ])
-            .args(["bookworm"])
-            .arg(&partial)
-            .arg("http://deb.debian.org/debian"));
-        std::fs::rename(&partial, &base).unwrap();
-    }
-    let copy = tempfile::tempdir().unwrap();
-    run(Command::new("cp")
-        .arg("-a")
-        .arg(base.join("."))
-        .arg(copy.path()));
-    copy
 }
 
 fn chroot(root: &Path, args: &[&str]) -> String {

