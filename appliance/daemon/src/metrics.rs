@@ -129,7 +129,8 @@ impl Metrics {
     }
 }
 
-fn counter_vec(
+/// A labelled counter, registered in `registry`.
+pub(crate) fn counter_vec(
     registry: &Registry,
     name: &str,
     help: &str,

@@ -1,7 +1,9 @@
 //! The call pipeline's counters, registered on the daemon's Prometheus endpoint. Labels are
 //! tenant ids and fixed words, never anything a caller said or dialled.
 
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Registry};
+
+use crate::metrics::counter_vec;
 
 /// What the call pipeline counts.
 #[derive(Clone, Debug)]
@@ -38,57 +40,57 @@ impl CallMetrics {
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let tenant = &["tenant"];
         let metrics = CallMetrics {
-            calls_started: counter(
+            calls_started: counter_vec(
                 registry,
                 "calls_started_total",
                 "Calls begun",
                 &["tenant", "trunk"],
             )?,
-            calls_ended: counter(
+            calls_ended: counter_vec(
                 registry,
                 "calls_ended_total",
                 "Calls closed",
                 &["tenant", "end"],
             )?,
-            calls_refused: counter(
+            calls_refused: counter_vec(
                 registry,
                 "calls_refused_total",
                 "Calls the vault refused to begin",
                 tenant,
             )?,
             calls_active: IntGauge::new("calls_active", "Calls in progress")?,
-            frames_lost: counter(
+            frames_lost: counter_vec(
                 registry,
                 "call_frames_lost_total",
                 "Frames lost to a full call queue",
                 tenant,
             )?,
-            frames_refused: counter(
+            frames_refused: counter_vec(
                 registry,
                 "call_frames_refused_total",
                 "Frames the media stage refused",
                 tenant,
             )?,
-            utterances: counter(registry, "utterances_total", "Utterances cut", tenant)?,
-            asr_busy: counter(
+            utterances: counter_vec(registry, "utterances_total", "Utterances cut", tenant)?,
+            asr_busy: counter_vec(
                 registry,
                 "utterances_asr_busy_total",
                 "Utterances that met a full speech recogniser",
                 tenant,
             )?,
-            utterances_lost: counter(
+            utterances_lost: counter_vec(
                 registry,
                 "utterances_lost_total",
                 "Utterances never transcribed",
                 tenant,
             )?,
-            segments_stored: counter(
+            segments_stored: counter_vec(
                 registry,
                 "segments_stored_total",
                 "Segments committed to a vault",
                 tenant,
             )?,
-            segments_failed: counter(
+            segments_failed: counter_vec(
                 registry,
                 "segments_failed_total",
                 "Segments a vault failed to store",
@@ -106,15 +108,4 @@ impl CallMetrics {
         registry.register(Box::new(metrics.segment_delay.clone()))?;
         Ok(metrics)
     }
-}
-
-fn counter(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> Result<IntCounterVec, prometheus::Error> {
-    let counter = IntCounterVec::new(Opts::new(name, help), labels)?;
-    registry.register(Box::new(counter.clone()))?;
-    Ok(counter)
 }

@@ -62,16 +62,7 @@ impl TenantVault {
                     .map_err(sqlite)?;
                 let limit = i64::try_from(max).unwrap_or(i64::MAX);
                 let rows = stmt
-                    .query_map(params![now, limit], |r| {
-                        Ok(OutboxItem {
-                            id: r.get(0)?,
-                            kind: r.get(1)?,
-                            call_id: r.get(2)?,
-                            idempotency_key: r.get(3)?,
-                            payload: r.get(4)?,
-                            attempts: r.get(5)?,
-                        })
-                    })
+                    .query_map(params![now, limit], OutboxItem::from_row)
                     .map_err(sqlite)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)?
             };

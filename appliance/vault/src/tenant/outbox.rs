@@ -48,6 +48,20 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+impl OutboxItem {
+    /// A row of `SELECT id, kind, call_id, idempotency_key, payload, attempts FROM outbox`.
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(OutboxItem {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            call_id: r.get(2)?,
+            idempotency_key: r.get(3)?,
+            payload: r.get(4)?,
+            attempts: r.get(5)?,
+        })
+    }
+}
+
 /// Whether [`TenantVault::enqueue`] added a record or found its key already queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
@@ -112,16 +126,7 @@ impl TenantVault {
                     .map_err(sqlite)?;
                 let limit = i64::try_from(max).unwrap_or(i64::MAX);
                 let rows = stmt
-                    .query_map(params![now, limit], |r| {
-                        Ok(OutboxItem {
-                            id: r.get(0)?,
-                            kind: r.get(1)?,
-                            call_id: r.get(2)?,
-                            idempotency_key: r.get(3)?,
-                            payload: r.get(4)?,
-                            attempts: r.get(5)?,
-                        })
-                    })
+                    .query_map(params![now, limit], OutboxItem::from_row)
                     .map_err(sqlite)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)?
             };
