@@ -3,7 +3,8 @@
 //! The shell feeds [`SipCore::handle_datagram`] and [`SipCore::handle_timeout`], sends what
 //! [`SipCore::poll_transmit`] gives and acts on [`SipCore::poll_event`]; tests do the same on
 //! explicit time; [`invite`] holds what an INVITE does. A source no trunk allows is never
-//! answered; a request that is not SIP is dropped; each is counted in [`Counters`]. This module must never log header values or SDP.
+//! answered; a request that is not SIP is dropped; each is counted in [`Counters`]. This module
+//! must never log header values or SDP.
 
 mod invite;
 
